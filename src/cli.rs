@@ -1,0 +1,233 @@
+//! The command line: parses arguments, calls the library, prints what
+//! happened. Errors end here as `anyhow` with exit code 1 (a failed check)
+//! or 2 (bad usage or a file that cannot be read).
+
+use crate::core::canon::Hash;
+use crate::core::verify::{verify_bundle, Options};
+use crate::keys::{read_public_key, Signer};
+use crate::sample::{write_sample, SampleSpec};
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "minsheng",
+    version,
+    about = "民生实事项目代表票决 — suggestion to verifiable vote"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Verify published bundles (tally-record-v1); several bundles are a chain of rounds, in order.
+    Verify {
+        /// bundle.jsonl files: round 1 first, then each runoff.
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        /// The tally hash read out in the hall (of the last bundle given).
+        #[arg(long)]
+        tally_hash: Option<String>,
+        /// The authority's public key (64 hex characters or a .pub file).
+        #[arg(long)]
+        authority_key: Option<String>,
+        /// A log head noted during voting, SEQ:HASH (of the last bundle given).
+        #[arg(long)]
+        head: Option<String>,
+        /// Worker threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print only the tally hash, or the failure.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Make an Ed25519 key pair: <dir>/<name>.key (mode 0600) and <dir>/<name>.pub.
+    Keygen {
+        /// authority, scrutineer-1, ...
+        name: String,
+        #[arg(long, default_value = "keys")]
+        dir: PathBuf,
+    },
+    /// Write a sample bundle built with the well-known test keys (for practice and benchmarks).
+    Sample {
+        #[arg(long, short)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 150)]
+        ballots: u64,
+        #[arg(long, default_value_t = 12)]
+        candidates: usize,
+        #[arg(long, default_value_t = 10)]
+        seats: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+/// Runs the command line; the exit code says how it went.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Verify {
+            bundles,
+            tally_hash,
+            authority_key,
+            head,
+            threads,
+            quiet,
+        } => {
+            let tally_hash = tally_hash
+                .map(|h| Hash::parse_hex(h.trim()).map_err(|e| anyhow!("--tally-hash: {e}")))
+                .transpose()?;
+            let authority_key = authority_key
+                .map(|k| read_public_key(&k).map_err(|e| anyhow!("--authority-key: {e}")))
+                .transpose()?;
+            let head = head.map(|h| parse_head(&h)).transpose()?;
+            verify(&bundles, tally_hash, authority_key, head, threads, quiet)
+        }
+        Command::Keygen { name, dir } => {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!("key name {name:?}: use letters, digits, - and _");
+            }
+            let signer = Signer::generate()?;
+            let (k, p) = signer.save(&dir, &name)?;
+            println!(
+                "private key: {} (mode 0600; back it up offline, never commit it)",
+                k.display()
+            );
+            println!("public key:  {} = {}", p.display(), signer.public_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sample {
+            out,
+            ballots,
+            candidates,
+            seats,
+            seed,
+        } => {
+            if candidates == 0 || candidates > 999 || seats == 0 {
+                bail!("--candidates must be 1..=999 and --seats at least 1");
+            }
+            let f = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let spec = SampleSpec {
+                ballots,
+                candidates,
+                seats,
+                seed,
+                ..SampleSpec::default()
+            };
+            let o = write_sample(&spec, f).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes, {ballots} ballots)",
+                out.display(),
+                o.bytes
+            );
+            println!("tally hash: {}", o.tally_hash);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_head(s: &str) -> anyhow::Result<(u64, Hash)> {
+    let (seq, hash) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--head: expected SEQ:HASH, found {s:?}"))?;
+    let seq: u64 = seq
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("--head: {seq:?} is not a sequence number"))?;
+    let hash = Hash::parse_hex(hash.trim()).map_err(|e| anyhow!("--head: {e}"))?;
+    Ok((seq, hash))
+}
+
+fn verify(
+    bundles: &[PathBuf],
+    tally_hash: Option<Hash>,
+    authority_key: Option<crate::core::record::PublicKey>,
+    head: Option<(u64, Hash)>,
+    threads: usize,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut previous: Option<crate::core::verify::Verified> = None;
+    for (i, path) in bundles.iter().enumerate() {
+        let last = i + 1 == bundles.len();
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        if !quiet {
+            println!("{}", path.display());
+        }
+        let opts = Options {
+            tally_hash: if last { tally_hash } else { None },
+            authority_key,
+            head: if last { head } else { None },
+            previous_result: previous.as_ref().map(|p| p.tally_hash),
+            threads,
+        };
+        let outcome = verify_bundle(file, &opts, &mut |line| {
+            if !quiet {
+                println!("  {line}");
+            }
+        });
+        let v = match outcome {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!(
+                    "FAIL {}:{}: {}: {}",
+                    path.display(),
+                    e.line,
+                    e.field,
+                    e.message
+                );
+                return Ok(ExitCode::from(1));
+            }
+        };
+        if let Some(p) = &previous {
+            let (m, pm) = (&v.manifest, &p.manifest);
+            if m.election_id != pm.election_id || m.round != pm.round + 1 {
+                eprintln!(
+                    "FAIL {}:1: body.round: found {} round {}, expected {} round {} (the round after the bundle before)",
+                    path.display(),
+                    m.election_id,
+                    m.round,
+                    pm.election_id,
+                    pm.round + 1
+                );
+                return Ok(ExitCode::from(1));
+            }
+            if !quiet {
+                println!(
+                    "  ok  follows round {} (previous_result = its tally hash)",
+                    pm.round
+                );
+            }
+        }
+        if quiet {
+            println!("{}", v.tally_hash);
+        } else {
+            println!("  tally hash 计票结果哈希: {}", v.tally_hash);
+        }
+        previous = Some(v);
+    }
+    if !quiet {
+        println!("VERIFIED: every check passed");
+    }
+    Ok(ExitCode::SUCCESS)
+}

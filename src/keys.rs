@@ -1,0 +1,227 @@
+//! 密钥 (signing keys). The one module that sees private-key bytes: it makes,
+//! stores, loads and signs with them. Everything else holds a [`Signer`] or
+//! just a [`PublicKey`].
+//!
+//! Files: `<name>.key` holds the 32-byte Ed25519 seed as 64 hex characters,
+//! mode 0600, never overwritten; `<name>.pub` holds the public key in hex.
+
+use crate::core::canon::Hash;
+use crate::core::record::{PublicKey, Role, Signature, SignatureBytes};
+use ed25519_dalek::{Signer as _, SigningKey};
+use serde::Serialize;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A failure with a key file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: expected 64 hex characters (an Ed25519 seed or public key): {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("{0} already exists: a private key is never overwritten (move it away first)")]
+    Exists(PathBuf),
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}
+
+/// A private signing key.
+pub struct Signer {
+    key: SigningKey,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signer({})", self.public_key())
+    }
+}
+
+impl Signer {
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Result<Signer, KeyError> {
+        use rand_core::RngCore;
+        let mut seed = [0u8; 32];
+        rand_core::OsRng
+            .try_fill_bytes(&mut seed)
+            .map_err(|e| KeyError::Random(e.to_string()))?;
+        Ok(Signer::from_seed(seed))
+    }
+
+    /// A key from a 32-byte seed (tests and the conformance vectors use
+    /// `SHA-256("authority")` and the like).
+    pub fn from_seed(seed: [u8; 32]) -> Signer {
+        Signer {
+            key: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The well-known test key whose seed is `SHA-256(label)`: never for a real vote.
+    pub fn for_tests(label: &str) -> Signer {
+        Signer::from_seed(Hash::of_bytes(label.as_bytes()).0)
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs `H(body)` in the given role.
+    pub fn sign<B: Serialize>(&self, role: Role, body: &B) -> Signature {
+        self.sign_hash(role, &Hash::of(body))
+    }
+
+    /// Signs the 32 raw bytes of a body hash.
+    pub fn sign_hash(&self, role: Role, body_hash: &Hash) -> Signature {
+        Signature {
+            public_key: self.public_key(),
+            role,
+            signature: SignatureBytes(self.key.sign(&body_hash.0).to_bytes()),
+        }
+    }
+
+    /// Loads `<path>` (a `.key` file).
+    pub fn load(path: &Path) -> Result<Signer, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let mut seed = [0u8; 32];
+        crate::core::canon::parse_lower_hex(text.trim(), &mut seed).map_err(|e| {
+            KeyError::Format {
+                path: path.into(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Signer::from_seed(seed))
+    }
+
+    /// Writes `<dir>/<name>.key` (mode 0600, refusing to overwrite) and
+    /// `<dir>/<name>.pub`; returns both paths.
+    pub fn save(&self, dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), KeyError> {
+        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+            path: dir.into(),
+            source,
+        })?;
+        let key_path = dir.join(format!("{name}.key"));
+        let pub_path = dir.join(format!("{name}.pub"));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&key_path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                KeyError::Exists(key_path.clone())
+            } else {
+                KeyError::Io {
+                    path: key_path.clone(),
+                    source,
+                }
+            }
+        })?;
+        let io = |source| KeyError::Io {
+            path: key_path.clone(),
+            source,
+        };
+        writeln!(f, "{}", hex::encode(self.key.to_bytes())).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::write(&pub_path, format!("{}\n", self.public_key())).map_err(|source| {
+            KeyError::Io {
+                path: pub_path.clone(),
+                source,
+            }
+        })?;
+        Ok((key_path, pub_path))
+    }
+
+    /// Loads `<dir>/<name>.key`, or makes and saves a new key if there is none.
+    pub fn load_or_create(dir: &Path, name: &str) -> Result<(Signer, bool), KeyError> {
+        let path = dir.join(format!("{name}.key"));
+        if path.exists() {
+            return Ok((Signer::load(&path)?, false));
+        }
+        let s = Signer::generate()?;
+        s.save(dir, name)?;
+        Ok((s, true))
+    }
+}
+
+/// Reads a public key: a `.pub` file or 64 hex characters given directly.
+pub fn read_public_key(arg: &str) -> Result<PublicKey, KeyError> {
+    let path = Path::new(arg);
+    let text = if arg.len() != 64 && path.exists() {
+        std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.into(),
+            source,
+        })?
+    } else {
+        arg.to_string()
+    };
+    PublicKey::parse_hex(text.trim()).map_err(|e| KeyError::Format {
+        path: path.into(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::sig;
+
+    #[test]
+    fn test_keys_match_the_conformance_vectors() {
+        assert_eq!(
+            Signer::for_tests("authority").public_key().to_hex(),
+            "682cf77463272e9c6e69692efa8620bf890130e2eae7c84e33dd9eae760e1f2d"
+        );
+        assert_eq!(
+            Signer::for_tests("scrutineer-1").public_key().to_hex(),
+            "cad2011d003b55fb9a9ce7de6eb6d5fe2ba7227423ad46d23b162414d90143b5"
+        );
+    }
+
+    #[test]
+    fn signatures_verify_and_bind_the_body() {
+        let s = Signer::for_tests("authority");
+        let sigv = s.sign(Role::Authority, &serde_json::json!({"a": 1}));
+        let h = Hash::of(&serde_json::json!({"a": 1}));
+        assert!(sig::verify(&s.public_key(), &h, &sigv.signature).is_ok());
+        let other = Hash::of(&serde_json::json!({"a": 2}));
+        assert!(sig::verify(&s.public_key(), &other, &sigv.signature).is_err());
+    }
+
+    #[test]
+    fn save_writes_private_key_0600_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Signer::generate().unwrap();
+        let (k, p) = s.save(dir.path(), "authority").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&k).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert_eq!(Signer::load(&k).unwrap().public_key(), s.public_key());
+        assert_eq!(
+            read_public_key(p.to_str().unwrap()).unwrap(),
+            s.public_key()
+        );
+        assert!(matches!(
+            Signer::generate().unwrap().save(dir.path(), "authority"),
+            Err(KeyError::Exists(_))
+        ));
+        assert_eq!(Signer::load(&k).unwrap().public_key(), s.public_key());
+        std::fs::write(dir.path().join("bad.key"), "zz").unwrap();
+        assert!(matches!(
+            Signer::load(&dir.path().join("bad.key")),
+            Err(KeyError::Format { .. })
+        ));
+    }
+}

@@ -1,0 +1,9 @@
+//! minsheng — 民生实事项目代表票决: a district's livelihood projects from the
+//! first citizen suggestion to the deputies' secret, durable, verifiable vote.
+//!
+//! See `docs/ARCHITECTURE.md` for the map of modules and their invariants.
+
+pub mod cli;
+pub mod core;
+pub mod keys;
+pub mod sample;
