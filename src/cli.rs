@@ -52,6 +52,28 @@ pub enum Command {
         #[arg(long, default_value = "keys")]
         dir: PathBuf,
     },
+    /// Run the hall server on a data dir (SQLite, keys/).
+    Serve {
+        #[arg(long, default_value = "minsheng-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// The demo district (石拐区 2027): 150 deputies, 12 projects, staff accounts; then serve.
+    Demo {
+        #[arg(long, default_value = "demo-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Sign a result body as a scrutineer; prints the JSON the console accepts.
+    Attest {
+        /// Your private key file (scrutineer-N.key).
+        #[arg(long)]
+        key: PathBuf,
+        /// The result body (result-body.json downloaded from the console).
+        result: PathBuf,
+    },
     /// Write a sample bundle built with the well-known test keys (for practice and benchmarks).
     Sample {
         #[arg(long, short)]
@@ -115,6 +137,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("public key:  {} = {}", p.display(), signer.public_key());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve { data, listen } => serve(&data, &listen, false),
+        Command::Demo { data, listen } => serve(&data, &listen, true),
+        Command::Attest { key, result } => {
+            let signer = Signer::load(&key)?;
+            let text = std::fs::read(&result)
+                .with_context(|| format!("cannot read {}", result.display()))?;
+            let body: crate::core::record::ResultBody = crate::core::record::parse_record(&text)
+                .map_err(|e| anyhow!("{}: not a result body: {e}", result.display()))?;
+            let sig = signer.sign(crate::core::record::Role::Scrutineer, &body);
+            eprintln!(
+                "signing the result of {} round {}: tally hash {}",
+                body.election_id,
+                body.round,
+                Hash::of(&body)
+            );
+            println!(
+                "{}",
+                serde_json::json!({"public_key": sig.public_key, "signature": sig.signature})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sample {
             out,
             ballots,
@@ -144,6 +187,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn serve(data: &std::path::Path, listen: &str, demo: bool) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (state, created) = crate::server::prepare(data, demo).await?;
+        crate::server::run(state, listen, created, demo).await
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_head(s: &str) -> anyhow::Result<(u64, Hash)> {

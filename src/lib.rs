@@ -5,5 +5,10 @@
 
 pub mod cli;
 pub mod core;
+pub mod demo;
+pub mod hall;
 pub mod keys;
 pub mod sample;
+pub mod server;
+pub mod store;
+pub mod web;

@@ -1,0 +1,170 @@
+//! 启动 (starting the hall server): opens the data dir, loads or makes the
+//! keys, seeds the demo district when asked, and serves. Part of the
+//! binary's edge: errors here are `anyhow`.
+
+use crate::core::record::{ElectionId, PublicKey};
+use crate::hall::StaffRole;
+use crate::keys::{read_public_key, Signer};
+use crate::store::Store;
+use crate::web::{hash_password, AppState};
+use anyhow::Context;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a first start created and must tell the operator once.
+#[derive(Default, Debug)]
+pub struct Created {
+    pub accounts: Vec<(String, String, &'static str)>,
+    pub keys: Vec<String>,
+}
+
+/// Opens `data` (store, keys) and returns the server's state. With `demo`,
+/// makes the demo district's scrutineer keys, staff, roster and round.
+pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, Created)> {
+    let store = Store::open(data).with_context(|| format!("opening {}", data.display()))?;
+    let keys = data.join("keys");
+    let mut created = Created::default();
+    let (authority, new) = Signer::load_or_create(&keys, "authority")?;
+    if new {
+        created
+            .keys
+            .push(format!("{}", keys.join("authority.key").display()));
+    }
+    if demo {
+        for name in ["scrutineer-1", "scrutineer-2"] {
+            if !keys.join(format!("{name}.pub")).exists() {
+                let (_, new) = Signer::load_or_create(&keys, name)?;
+                if new {
+                    created
+                        .keys
+                        .push(format!("{}", keys.join(format!("{name}.key")).display()));
+                }
+            }
+        }
+    }
+    let scrutineer_keys = scrutineer_keys(&keys)?;
+    let election_id = match store.setting("election_id").await? {
+        Some(e) => ElectionId::parse(&e).map_err(|e| anyhow::anyhow!("stored election id: {e}"))?,
+        None => {
+            let e = crate::demo::ELECTION_ID.to_string();
+            store.set_setting("election_id", e.clone()).await?;
+            ElectionId::parse(&e).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
+    if store.staff_count().await? == 0 {
+        let accounts: &[(&str, &str, StaffRole)] = if demo {
+            &[
+                ("mishu", "大会秘书处", StaffRole::Secretariat),
+                ("zongjianpiao", "总监票人", StaffRole::ChiefScrutineer),
+                ("jianpiao1", "监票人一", StaffRole::Scrutineer),
+                ("jianpiao2", "监票人二", StaffRole::Scrutineer),
+                ("jipiao1", "计票人一", StaffRole::Counter),
+                ("jipiao2", "计票人二", StaffRole::Counter),
+            ]
+        } else {
+            &[("mishu", "大会秘书处", StaffRole::Secretariat)]
+        };
+        for (user, name, role) in accounts {
+            let password = crate::store::random_digits(12)?;
+            let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+            store
+                .create_staff(user.to_string(), name.to_string(), *role, hash)
+                .await?;
+            created
+                .accounts
+                .push((user.to_string(), password, role.label_zh()));
+        }
+    }
+    if demo {
+        if store.deputies().await?.is_empty() {
+            store.import_roster(crate::demo::roster()).await?;
+        }
+        if store.rounds().await?.is_empty() {
+            store
+                .create_round(election_id, crate::demo::round_draft())
+                .await?;
+        }
+    }
+    Ok((
+        Arc::new(AppState::new(
+            store,
+            authority,
+            scrutineer_keys,
+            election_id,
+        )),
+        created,
+    ))
+}
+
+/// The scrutineers' public keys: every `scrutineer-*.pub` in `keys`, by name.
+fn scrutineer_keys(keys: &Path) -> anyhow::Result<Vec<PublicKey>> {
+    let mut names: Vec<_> = match std::fs::read_dir(keys) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("scrutineer-") && n.ends_with(".pub"))
+            })
+            .collect(),
+        Err(_) => vec![],
+    };
+    names.sort();
+    names
+        .iter()
+        .map(|p| read_public_key(&p.to_string_lossy()).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
+}
+
+/// Serves on `listen` until Ctrl-C.
+pub async fn run(
+    state: Arc<AppState>,
+    listen: &str,
+    created: Created,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    println!("minsheng 已启动 (listening on {base})");
+    println!("  代表平板      {base}/tablet");
+    println!("  大会控制台    {base}/console   (登录 {base}/login)");
+    println!("  会场大屏      {base}/hall");
+    println!("  公布的结果    {base}/results");
+    if !created.accounts.is_empty() {
+        println!("工作人员账号（密码只显示这一次，请妥善保存）:");
+        for (user, pw, role) in &created.accounts {
+            println!("  {role:<8} {user:<14} {pw}");
+        }
+    }
+    for k in &created.keys {
+        println!("新生成密钥: {k}");
+    }
+    if demo {
+        let codes = state.store.checkin_codes().await?;
+        println!("示范代表签到（平板上输入编号和签到码；全部签到码可在控制台“打印签到码”查看）:");
+        for (d, code) in codes.iter().take(3) {
+            println!("  编号 {}  {}  签到码 {code}", d.number, d.name);
+        }
+        println!(
+            "监票人签名: minsheng attest --key {}/keys/scrutineer-1.key result-body.json",
+            state
+                .store
+                .path()
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
+    if state.scrutineer_keys.is_empty() {
+        println!("注意: keys/ 中没有 scrutineer-*.pub，结果只需主持方签名。");
+    }
+    crate::web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,1011 @@
+//! 网页与接口 (HTTP): the one module that speaks axum. Every route is listed
+//! in [`router`]; handlers check the caller's role, call the store and the
+//! core, and turn errors into a plain Chinese message with a precise code.
+//!
+//! Ballot submission takes no session at all: the credential is the
+//! authority to vote, and the tablet page sends it without cookies, so the
+//! server never sees which tablet a ballot came from.
+
+use crate::core::canon::Hash;
+use crate::core::chain::{Ballot, BallotError};
+use crate::core::credential::Credential;
+use crate::core::record::*;
+use crate::core::sig;
+use crate::hall::{parse_roster_csv, RoundDraft, RoundState, StaffRole};
+use crate::keys::Signer;
+use crate::store::{Staff, Store, StoreError, SubmitError};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Everything a handler needs.
+pub struct AppState {
+    pub store: Store,
+    pub authority: Signer,
+    pub scrutineer_keys: Vec<PublicKey>,
+    pub election_id: ElectionId,
+    /// Failed logins per user name: (count, last attempt).
+    logins: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        authority: Signer,
+        scrutineer_keys: Vec<PublicKey>,
+        election_id: ElectionId,
+    ) -> Self {
+        AppState {
+            store,
+            authority,
+            scrutineer_keys,
+            election_id,
+            logins: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+type St = State<Arc<AppState>>;
+
+/// Every route, in one place.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        // pages
+        .route("/", get(index_page))
+        .route("/tablet", get(tablet_page))
+        .route("/login", get(login_page))
+        .route("/console", get(console_page))
+        .route("/hall", get(hall_page))
+        .route("/results", get(results_page))
+        .route("/results/{id}", get(result_page))
+        .route("/results/{id}/bundle.jsonl", get(bundle_download))
+        // tablets (deputies)
+        .route("/api/tablet/checkin", post(tablet_checkin))
+        .route("/api/tablet/state", get(tablet_state))
+        .route("/api/tablet/ballot", post(tablet_ballot))
+        .route("/api/ballots", post(submit_ballot))
+        // public
+        .route("/api/hall", get(hall_status))
+        // staff
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/deputies", get(list_deputies))
+        .route("/api/deputies/import", post(import_deputies))
+        .route("/api/deputies/codes", get(checkin_codes))
+        .route("/api/deputies/{id}/present", post(set_present))
+        .route("/api/rounds", get(list_rounds).post(create_round))
+        .route("/api/rounds/{id}/open", post(open_round))
+        .route("/api/rounds/{id}/counts", get(round_counts))
+        .route("/api/rounds/{id}/close", post(close_round))
+        .route("/api/rounds/{id}/result", get(round_result))
+        .route("/api/rounds/{id}/attest", post(attest))
+        .route("/api/rounds/{id}/publish", post(publish))
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+// --- errors ----------------------------------------------------------------------
+
+/// An error as the caller sees it: a status, a stable code for programs and
+/// a message for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "login_required", "请先登录")
+    }
+    fn forbidden() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "您的角色无权进行此操作")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": self.message, "code": self.code})),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => {
+                // Detail for the operator's log; never ballot content or credentials.
+                eprintln!("storage error: {other}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage",
+                    "系统存储出错，请联系工作人员",
+                )
+            }
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+// --- cookies and sessions ----------------------------------------------------------
+
+const STAFF_COOKIE: &str = "ms_staff";
+const TABLET_COOKIE: &str = "ms_tablet";
+const SESSION_SECONDS: i64 = 12 * 3600;
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+    HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn random_token() -> ApiResult<String> {
+    use rand_core::RngCore;
+    let mut b = [0u8; 32];
+    rand_core::OsRng.try_fill_bytes(&mut b).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "random",
+            "随机数生成失败",
+        )
+    })?;
+    Ok(hex::encode(b))
+}
+
+fn token_hash(token: &str) -> String {
+    Hash::of_bytes(token.as_bytes()).to_hex()
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The signed-in staff member, if the role is one of `roles`. A request
+/// that changes anything must also carry the session's CSRF token.
+async fn staff(
+    state: &AppState,
+    headers: &HeaderMap,
+    roles: &[StaffRole],
+    changes: bool,
+) -> ApiResult<Staff> {
+    let token = cookie(headers, STAFF_COOKIE).ok_or_else(ApiError::unauthorized)?;
+    let (staff, csrf) = state
+        .store
+        .session(token_hash(&token), now_secs())
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    if changes {
+        let sent = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if sent.len() != csrf.len() || sent != csrf {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "页面已过期，请刷新后重试",
+            ));
+        }
+    }
+    if !roles.contains(&staff.role) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(staff)
+}
+
+const CONSOLE_ROLES: &[StaffRole] = &[
+    StaffRole::Secretariat,
+    StaffRole::ChiefScrutineer,
+    StaffRole::Scrutineer,
+];
+const SECRETARIAT: &[StaffRole] = &[StaffRole::Secretariat];
+
+// --- password hashing ---------------------------------------------------------------
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+// --- staff API ----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct LoginReq {
+    username: String,
+    password: String,
+}
+
+async fn login(State(st): St, Json(req): Json<LoginReq>) -> ApiResult<Response> {
+    // Repeated failures for a name are slowed: each must wait longer.
+    let wait = {
+        let map = st.logins.lock().map_err(|_| ApiError::bad("busy"))?;
+        map.get(&req.username).map(|(n, at)| {
+            let need =
+                Duration::from_secs(1u64 << (*n).min(6)).saturating_sub(Duration::from_secs(2));
+            need.saturating_sub(at.elapsed())
+        })
+    };
+    if let Some(w) = wait.filter(|w| !w.is_zero()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            format!("登录失败次数过多，请 {} 秒后再试", w.as_secs() + 1),
+        ));
+    }
+    let found = st.store.staff_by_username(req.username.clone()).await?;
+    let password = req.password;
+    let ok = match found {
+        Some((staff, hash)) => {
+            let good = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                .await
+                .unwrap_or(false);
+            good.then_some(staff)
+        }
+        None => None,
+    };
+    let Some(staff) = ok else {
+        if let Ok(mut map) = st.logins.lock() {
+            let e = map.entry(req.username).or_insert((0, Instant::now()));
+            e.0 += 1;
+            e.1 = Instant::now();
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_login",
+            "用户名或密码不正确",
+        ));
+    };
+    if let Ok(mut map) = st.logins.lock() {
+        map.remove(&staff.username);
+    }
+    let token = random_token()?;
+    let csrf = random_token()?;
+    st.store
+        .create_session(
+            token_hash(&token),
+            staff.id,
+            csrf.clone(),
+            now_secs() + SESSION_SECONDS,
+        )
+        .await?;
+    let mut resp = Json(json!({
+        "username": staff.username, "display_name": staff.display_name,
+        "role": staff.role, "role_label": staff.role.label_zh(), "csrf": csrf
+    }))
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(STAFF_COOKIE, &token, SESSION_SECONDS),
+    );
+    Ok(resp)
+}
+
+async fn logout(State(st): St, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(t) = cookie(&headers, STAFF_COOKIE) {
+        st.store.delete_session(token_hash(&t)).await?;
+    }
+    let mut resp = Json(json!({"ok": true})).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(STAFF_COOKIE, "", 0));
+    Ok(resp)
+}
+
+async fn list_deputies(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, false).await?;
+    let d = st.store.deputies().await?;
+    let present = d.iter().filter(|d| d.present).count();
+    Ok(Json(
+        json!({"total": d.len(), "present": present, "quorum": crate::core::tally::quorum(d.len() as u64), "deputies": d}),
+    ))
+}
+
+async fn import_deputies(
+    State(st): St,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    match parse_roster_csv(&body) {
+        Ok(rows) => {
+            let n = st.store.import_roster(rows).await?;
+            Ok(Json(json!({"imported": n})))
+        }
+        Err(errors) => Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "roster_rows",
+            message: errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("；"),
+        }),
+    }
+}
+
+async fn checkin_codes(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, false).await?;
+    let rows = st.store.checkin_codes().await?;
+    let list: Vec<_> = rows
+        .into_iter()
+        .map(|(d, code)| json!({"number": d.number, "name": d.name, "delegation": d.delegation, "seat": d.seat, "code": code}))
+        .collect();
+    Ok(Json(json!({"codes": list})))
+}
+
+#[derive(Deserialize)]
+struct PresentReq {
+    present: bool,
+}
+
+async fn set_present(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(req): Json<PresentReq>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    st.store.set_present(id, req.present).await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn list_rounds(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, false).await?;
+    let rounds = st.store.rounds().await?;
+    let list: Vec<_> = rounds
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "election_id": r.election_id, "round": r.round, "state": r.state,
+                   "state_label": r.state.label_zh(), "title": r.draft.title, "candidates": r.draft.candidates.len(),
+                   "seats": r.draft.rules.seats})
+        })
+        .collect();
+    Ok(Json(json!({"rounds": list})))
+}
+
+async fn create_round(
+    State(st): St,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    let draft: RoundDraft =
+        parse_record(&body).map_err(|e| ApiError::bad(format!("候选清单有误: {e}")))?;
+    check_draft(&draft)?;
+    let id = st.store.create_round(st.election_id, draft).await?;
+    Ok(Json(json!({"id": id})))
+}
+
+fn check_draft(d: &RoundDraft) -> ApiResult<()> {
+    if d.candidates.is_empty() {
+        return Err(ApiError::bad("候选项目不能为空"));
+    }
+    if d.rules.seats == 0 || d.rules.max_for == 0 {
+        return Err(ApiError::bad("应选项目数和最多赞成数至少为 1"));
+    }
+    let mut ids: Vec<_> = d.candidates.iter().map(|c| c.id).collect();
+    ids.sort();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ApiError::bad("候选项目编号重复"));
+    }
+    Ok(())
+}
+
+async fn open_round(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    let row = st.store.round(id).await?;
+    if row.state != RoundState::Draft {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "只有准备中的轮次可以开始",
+        ));
+    }
+    let total = st.store.deputies().await?.len() as u64;
+    if total == 0 {
+        return Err(ApiError::bad("请先导入代表名册"));
+    }
+    // One credential per deputy, and spares for spoiled paper ballots.
+    let pool = total + (total / 5).max(10);
+    let mut stack = Vec::with_capacity(pool as usize);
+    for _ in 0..pool {
+        stack.push(Credential::generate().map_err(|_| ApiError::bad("随机数生成失败"))?);
+    }
+    let election_id =
+        ElectionId::parse(&row.election_id).map_err(|e| ApiError::bad(e.to_string()))?;
+    let commitments = stack
+        .iter()
+        .map(|c| c.commitment(&election_id, row.round))
+        .collect();
+    let manifest = row
+        .draft
+        .manifest(
+            election_id,
+            row.round,
+            total,
+            commitments,
+            st.authority.public_key(),
+            st.scrutineer_keys.clone(),
+            Timestamp::now_beijing(),
+        )
+        .map_err(|e| ApiError::bad(format!("清单有误: {e}")))?;
+    let signed = Signed {
+        signatures: vec![st.authority.sign(Role::Authority, &manifest)],
+        body: manifest,
+    };
+    let hash = signed.body_hash();
+    st.store.open_round(id, signed, stack).await?;
+    Ok(Json(json!({"ok": true, "manifest_hash": hash})))
+}
+
+async fn round_counts(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, false).await?;
+    let row = st.store.round(id).await?;
+    let c = st.store.counts(id).await?;
+    // Counts only: never partial results while the round is open.
+    Ok(Json(json!({
+        "state": row.state, "state_label": row.state.label_zh(),
+        "total_deputies": c.total_deputies, "present": c.present, "issued": c.issued, "returned": c.returned,
+        "quorum": crate::core::tally::quorum(c.total_deputies),
+    })))
+}
+
+async fn close_round(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    let result = st.store.close_round(id, Timestamp::now_beijing()).await?;
+    // The authority signs at once; the scrutineers sign with their own keys.
+    st.store
+        .add_attestation(id, st.authority.sign(Role::Authority, &result))
+        .await?;
+    Ok(Json(
+        json!({"result": result, "tally_hash": Hash::of(&result)}),
+    ))
+}
+
+async fn result_status(st: &AppState, id: i64) -> ApiResult<serde_json::Value> {
+    let row = st.store.round(id).await?;
+    let Some(result) = row.result else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_closed",
+            "本轮尚未结束，结果不可查看",
+        ));
+    };
+    let manifest = row
+        .manifest
+        .ok_or_else(|| ApiError::bad("no manifest"))?
+        .body;
+    let sigs = st.store.attestations(id).await?;
+    let signed: Vec<PublicKey> = sigs.iter().map(|s| s.public_key).collect();
+    let missing: Vec<String> = manifest
+        .scrutineer_keys
+        .iter()
+        .filter(|k| !signed.contains(k))
+        .map(|k| k.to_hex())
+        .collect();
+    Ok(json!({
+        "state": row.state, "result": result, "tally_hash": Hash::of(&result),
+        "signed_by": sigs.iter().map(|s| json!({"role": s.role, "public_key": s.public_key})).collect::<Vec<_>>(),
+        "missing_scrutineers": missing,
+    }))
+}
+
+async fn round_result(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, false).await?;
+    Ok(Json(result_status(&st, id).await?))
+}
+
+#[derive(Deserialize)]
+struct AttestReq {
+    public_key: PublicKey,
+    signature: SignatureBytes,
+}
+
+async fn attest(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(req): Json<AttestReq>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, true).await?;
+    let row = st.store.round(id).await?;
+    let result = row
+        .result
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "not_closed", "本轮尚未结束"))?;
+    let manifest = row
+        .manifest
+        .ok_or_else(|| ApiError::bad("no manifest"))?
+        .body;
+    if !manifest.scrutineer_keys.contains(&req.public_key) {
+        return Err(ApiError::bad("该公钥不是本轮清单中的监票人公钥"));
+    }
+    sig::verify(&req.public_key, &Hash::of(&result), &req.signature)
+        .map_err(|_| ApiError::bad("签名无法验证：请确认签署的是本轮的结果"))?;
+    st.store
+        .add_attestation(
+            id,
+            Signature {
+                public_key: req.public_key,
+                role: Role::Scrutineer,
+                signature: req.signature,
+            },
+        )
+        .await?;
+    Ok(Json(result_status(&st, id).await?))
+}
+
+async fn publish(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    let status = result_status(&st, id).await?;
+    if status["missing_scrutineers"]
+        .as_array()
+        .is_some_and(|m| !m.is_empty())
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "unsigned",
+            "还有监票人未签名，不能公布",
+        ));
+    }
+    st.store.publish(id).await?;
+    Ok(Json(
+        json!({"ok": true, "tally_hash": status["tally_hash"]}),
+    ))
+}
+
+// --- tablets ----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CheckinReq {
+    number: String,
+    code: String,
+}
+
+async fn tablet_checkin(State(st): St, Json(req): Json<CheckinReq>) -> ApiResult<Response> {
+    let token = random_token()?;
+    let d = st
+        .store
+        .tablet_checkin(req.number.trim().to_string(), req.code, token_hash(&token))
+        .await?;
+    let mut resp =
+        Json(json!({"name": d.name, "seat": d.seat, "delegation": d.delegation})).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(TABLET_COOKIE, &token, SESSION_SECONDS),
+    );
+    Ok(resp)
+}
+
+/// What a ballot shows: the open round's manifest without its credentials.
+#[derive(Serialize)]
+struct BallotView {
+    round_id: i64,
+    election_id: ElectionId,
+    round: u64,
+    title: String,
+    assembly: String,
+    rules: Rules,
+    candidates: Vec<Candidate>,
+    manifest_hash: Hash,
+}
+
+async fn open_ballot_view(st: &AppState) -> ApiResult<Option<BallotView>> {
+    let Some(id) = st.store.open_round_id().await? else {
+        return Ok(None);
+    };
+    let row = st.store.round(id).await?;
+    let m = row.manifest.ok_or_else(|| ApiError::bad("no manifest"))?;
+    let manifest_hash = m.body_hash();
+    let m = m.body;
+    Ok(Some(BallotView {
+        round_id: id,
+        election_id: m.election_id,
+        round: m.round,
+        title: m.title,
+        assembly: m.assembly,
+        rules: m.rules,
+        candidates: m.candidates,
+        manifest_hash,
+    }))
+}
+
+async fn tablet_state(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let deputy = match cookie(&headers, TABLET_COOKIE) {
+        Some(t) => st.store.tablet_deputy(token_hash(&t)).await?,
+        None => None,
+    };
+    let round = open_ballot_view(&st).await?;
+    Ok(Json(json!({
+        "deputy": deputy.map(|d| json!({"name": d.name, "seat": d.seat, "delegation": d.delegation})),
+        "round": round,
+    })))
+}
+
+async fn tablet_ballot(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let t = cookie(&headers, TABLET_COOKIE)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "checkin_required", "请先签到"))?;
+    let d = st
+        .store
+        .tablet_deputy(token_hash(&t))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "checkin_required", "请先签到"))?;
+    let view = open_ballot_view(&st)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "not_open", "现在没有正在进行的投票"))?;
+    let credential = st
+        .store
+        .issue_ballot(view.round_id, d.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) if m.contains("不能再次领取") => {
+                ApiError::new(StatusCode::CONFLICT, "already_issued", m)
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(
+        json!({"credential": credential.text(), "ballot": view}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct SubmitReq {
+    round_id: i64,
+    credential: String,
+    marks: std::collections::BTreeMap<String, String>,
+}
+
+async fn submit_ballot(
+    State(st): St,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let req: SubmitReq =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("请求格式有误: {e}")))?;
+    let row = st.store.round(req.round_id).await?;
+    let election_id =
+        ElectionId::parse(&row.election_id).map_err(|e| ApiError::bad(e.to_string()))?;
+    let credential = Credential::parse(&req.credential)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "credential", e.to_string()))?;
+    let mut marks = Vec::with_capacity(req.marks.len());
+    for (id, m) in &req.marks {
+        let id = CandidateId::parse(id).map_err(|e| ApiError::bad(format!("项目编号有误: {e}")))?;
+        let mark = match m.as_str() {
+            "for" => Mark::For,
+            "against" => Mark::Against,
+            "abstain" => Mark::Abstain,
+            other => return Err(ApiError::bad(format!("标记 {other:?} 无效"))),
+        };
+        marks.push((id, mark));
+    }
+    let marks = Marks::new(marks).map_err(|e| ApiError::bad(e.to_string()))?;
+    // A tablet must never produce a void ballot: refuse it, credential intact.
+    if marks.count(Mark::For) as u64 > row.draft.rules.max_for {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "over_cap",
+            format!("赞成票最多 {} 项，请减少后再提交", row.draft.rules.max_for),
+        ));
+    }
+    let ballot = Ballot {
+        credential: credential.commitment(&election_id, row.round),
+        channel: Channel::Tablet,
+        marks,
+        unreadable: false,
+    };
+    let receipt = st
+        .store
+        .submit(req.round_id, ballot)
+        .await
+        .map_err(|e| match e {
+            SubmitError::Ballot(BallotError::CredentialUsed) => {
+                ApiError::new(StatusCode::CONFLICT, "credential_used", e.to_string())
+            }
+            SubmitError::Ballot(BallotError::UnknownCredential) => {
+                ApiError::new(StatusCode::FORBIDDEN, "credential_unknown", e.to_string())
+            }
+            SubmitError::Ballot(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ballot_rules",
+                e.to_string(),
+            ),
+            SubmitError::NotOpen => ApiError::new(StatusCode::CONFLICT, "not_open", e.to_string()),
+            SubmitError::Storage(_) => {
+                eprintln!("ballot not stored: {e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage",
+                    "选票未能保存，请稍后重试（您的选择已保留）",
+                )
+            }
+        })?;
+    Ok(Json(
+        json!({"seq": receipt.seq, "hash": receipt.hash, "short": receipt.hash.short()}),
+    ))
+}
+
+// --- public ------------------------------------------------------------------------------
+
+async fn hall_status(State(st): St) -> ApiResult<Json<serde_json::Value>> {
+    if let Some(id) = st.store.open_round_id().await? {
+        let row = st.store.round(id).await?;
+        let c = st.store.counts(id).await?;
+        let (seq, head) = st.store.log_head(id).await?;
+        return Ok(Json(json!({
+            "state": "open", "title": row.draft.title, "round": row.round,
+            "present": c.present, "issued": c.issued, "returned": c.returned,
+            "head": format!("{seq}:{head}"),
+        })));
+    }
+    let rounds = st.store.rounds().await?;
+    match rounds
+        .iter()
+        .rev()
+        .find(|r| r.state == RoundState::Published)
+    {
+        Some(r) => Ok(Json(
+            json!({"state": "published", "round_id": r.id, "title": r.draft.title}),
+        )),
+        None => Ok(Json(json!({"state": "idle"}))),
+    }
+}
+
+async fn bundle_download(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> {
+    let text = st.store.bundle(id).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/jsonl; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bundle-round-{id}.jsonl\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+// --- pages -------------------------------------------------------------------------------
+
+fn page<T: Template>(t: T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            eprintln!("template: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage;
+
+async fn index_page() -> Response {
+    page(IndexPage)
+}
+
+#[derive(Template)]
+#[template(path = "tablet.html")]
+struct TabletPage;
+
+async fn tablet_page() -> Response {
+    page(TabletPage)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage;
+
+async fn login_page() -> Response {
+    page(LoginPage)
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage;
+
+async fn console_page() -> Response {
+    page(ConsolePage)
+}
+
+#[derive(Template)]
+#[template(path = "hall.html")]
+struct HallPage;
+
+async fn hall_page() -> Response {
+    page(HallPage)
+}
+
+#[derive(Template)]
+#[template(path = "results.html")]
+struct ResultsPage {
+    rounds: Vec<(i64, String, u64)>,
+}
+
+async fn results_page(State(st): St) -> ApiResult<Response> {
+    let rounds = st.store.rounds().await?;
+    let rounds = rounds
+        .into_iter()
+        .filter(|r| r.state == RoundState::Published)
+        .map(|r| (r.id, r.draft.title, r.round))
+        .collect();
+    Ok(page(ResultsPage { rounds }))
+}
+
+pub struct ResultLine {
+    pub rank: usize,
+    pub id: String,
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub counts: Counts,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+struct ResultPage {
+    id: i64,
+    title: String,
+    assembly: String,
+    round: u64,
+    result: ResultBody,
+    lines: Vec<ResultLine>,
+    tally_hash: String,
+    qr_svg: String,
+    authority_key: String,
+}
+
+/// 万元 with two decimals, as staff write amounts.
+pub fn yuan_wan(yuan: u64) -> String {
+    format!("{}.{:02} 万元", yuan / 10_000, (yuan % 10_000) / 100)
+}
+
+pub fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(220, 220)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn result_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> {
+    let row = st.store.round(id).await?;
+    if row.state != RoundState::Published {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_published",
+            "该轮结果尚未公布",
+        ));
+    }
+    let result = row.result.ok_or_else(|| ApiError::bad("no result"))?;
+    let manifest = row
+        .manifest
+        .ok_or_else(|| ApiError::bad("no manifest"))?
+        .body;
+    let tally_hash = Hash::of(&result).to_hex();
+    let lines = result
+        .ranking
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cid)| {
+            let c = manifest.candidates.iter().find(|c| &c.id == cid)?;
+            let status = if result.decided.contains(cid) {
+                "确定"
+            } else if result.runoff.contains(cid) {
+                "再次投票"
+            } else {
+                "未通过"
+            };
+            Some(ResultLine {
+                rank: i + 1,
+                id: cid.to_string(),
+                name: c.name.clone(),
+                lead_unit: c.lead_unit.clone(),
+                investment: yuan_wan(c.investment_yuan),
+                counts: result.tally.get(cid).copied().unwrap_or_default(),
+                status,
+            })
+        })
+        .collect();
+    Ok(page(ResultPage {
+        id,
+        title: manifest.title,
+        assembly: manifest.assembly,
+        round: manifest.round,
+        qr_svg: qr_svg(&tally_hash),
+        tally_hash,
+        result,
+        lines,
+        authority_key: manifest.authority_key.to_hex(),
+    }))
+}
