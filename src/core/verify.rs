@@ -645,61 +645,8 @@ impl<R: Read> Blocks<R> {
 mod tests {
     use super::*;
 
-    fn run(name: &str) -> (Result<Verified, VerifyError>, Vec<String>) {
-        let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-        let file = std::fs::File::open(path).unwrap();
-        let mut lines = vec![];
-        let r = verify_bundle(file, &Options::default(), &mut |l| lines.push(l));
-        (r, lines)
-    }
-
-    #[test]
-    fn good_vectors_verify_with_their_tally_hashes() {
-        let table = [
-            (
-                "good-basic.jsonl",
-                "46d9b42ff48c7a8e21ee72c25e56a9fb923da396fec64c88d84aada28f15337c",
-            ),
-            (
-                "good-tie.jsonl",
-                "ca51888a06b6cfe1be3e012fcd6b3c78083484d91aee8873c0a9c345e4c8dcbd",
-            ),
-            (
-                "good-shortfall.jsonl",
-                "9173ef5baa3d3585e79bfdb134b31aec9ac750b4557403f2207297de9ab6fd5d",
-            ),
-            (
-                "good-void_round.jsonl",
-                "459d5b9dd59e984c0b3ce9c364df18efe0b1b73ac7ff1e4ab3723b43fe8b84ca",
-            ),
-            (
-                "good-empty.jsonl",
-                "6c759957777abe671c52193d9b7b9e2c71278562a13b04996037ed3984328e8e",
-            ),
-        ];
-        for (name, hash) in table {
-            let (r, lines) = run(name);
-            let v = r.unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(v.tally_hash.to_hex(), hash, "{name}");
-            assert!(lines.len() >= 5, "{name}: each check is reported");
-        }
-    }
-
-    #[test]
-    fn bad_vectors_fail_where_the_table_says() {
-        let table = [
-            ("bad-altered-entry.jsonl", 5, "prev"),
-            ("bad-dropped-entry.jsonl", 6, "seq"),
-            ("bad-tally.jsonl", 17, "body.tally.C02.for"),
-            ("bad-scrutineer-signature.jsonl", 17, "signatures[1]"),
-            ("bad-reused-credential.jsonl", 5, "credential"),
-            ("bad-over-cap-counted.jsonl", 14, "void"),
-        ];
-        for (name, line, field) in table {
-            let e = run(name).0.unwrap_err();
-            assert_eq!((e.line, e.field.as_str()), (line, field), "{name}: {e}");
-        }
-    }
+    // The conformance vectors' table lives in tests/verifiers.rs, which runs
+    // both verifiers on it.
 
     #[test]
     fn one_worker_or_many_give_the_same_answer() {
