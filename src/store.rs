@@ -500,18 +500,21 @@ impl Store {
         .await
     }
 
-    /// Changes a draft (candidates, rules); refused once the round has opened.
-    pub async fn update_draft(&self, round_id: i64, draft: RoundDraft) -> Result<(), StoreError> {
-        let json = to_canonical_string(&draft);
-        self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE rounds SET draft_json = ?2 WHERE id = ?1 AND state = 'draft'",
-                params![round_id, json],
-            )?;
-            if n == 0 {
-                return Err(StoreError::Conflict("轮次已开始，清单不能再修改".into()));
-            }
-            Ok(())
+    /// What a ballot submission needs of its round, without parsing the
+    /// manifest: the election id, the round number and the rules.
+    pub async fn round_rules(&self, round_id: i64) -> Result<(String, u64, Rules), StoreError> {
+        self.read(move |c| {
+            let (e, r, draft): (String, u64, String) = c
+                .query_row(
+                    "SELECT election_id, round, draft_json FROM rounds WHERE id = ?1",
+                    [round_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound("轮次"))?;
+            let d: RoundDraft =
+                parse_record(draft.as_bytes()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((e, r, d.rules))
         })
         .await
     }

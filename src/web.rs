@@ -744,9 +744,8 @@ async fn submit_ballot(
 ) -> ApiResult<Json<serde_json::Value>> {
     let req: SubmitReq =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("请求格式有误: {e}")))?;
-    let row = st.store.round(req.round_id).await?;
-    let election_id =
-        ElectionId::parse(&row.election_id).map_err(|e| ApiError::bad(e.to_string()))?;
+    let (election_id, round, rules) = st.store.round_rules(req.round_id).await?;
+    let election_id = ElectionId::parse(&election_id).map_err(|e| ApiError::bad(e.to_string()))?;
     let credential = Credential::parse(&req.credential)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "credential", e.to_string()))?;
     let mut marks = Vec::with_capacity(req.marks.len());
@@ -762,15 +761,15 @@ async fn submit_ballot(
     }
     let marks = Marks::new(marks).map_err(|e| ApiError::bad(e.to_string()))?;
     // A tablet must never produce a void ballot: refuse it, credential intact.
-    if marks.count(Mark::For) as u64 > row.draft.rules.max_for {
+    if marks.count(Mark::For) as u64 > rules.max_for {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "over_cap",
-            format!("赞成票最多 {} 项，请减少后再提交", row.draft.rules.max_for),
+            format!("赞成票最多 {} 项，请减少后再提交", rules.max_for),
         ));
     }
     let ballot = Ballot {
-        credential: credential.commitment(&election_id, row.round),
+        credential: credential.commitment(&election_id, round),
         channel: Channel::Tablet,
         marks,
         unreadable: false,
