@@ -103,7 +103,7 @@ pub struct RoundRow {
 
 /// 发出/收回: the numbers the console shows while a round is open.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct Counts {
+pub struct RoundCounts {
     pub total_deputies: u64,
     pub present: u64,
     pub issued: u64,
@@ -627,7 +627,7 @@ impl Store {
         .await
     }
 
-    pub async fn counts(&self, round_id: i64) -> Result<Counts, StoreError> {
+    pub async fn counts(&self, round_id: i64) -> Result<RoundCounts, StoreError> {
         self.read(move |c| counts(c, round_id)).await
     }
 
@@ -991,7 +991,7 @@ fn deputy_row(r: &rusqlite::Row) -> rusqlite::Result<Deputy> {
     })
 }
 
-fn counts(c: &Connection, round_id: i64) -> Result<Counts, StoreError> {
+fn counts(c: &Connection, round_id: i64) -> Result<RoundCounts, StoreError> {
     let total_deputies = c.query_row("SELECT COUNT(*) FROM deputies", [], |r| r.get(0))?;
     let present = c.query_row("SELECT COUNT(*) FROM deputies WHERE present = 1", [], |r| {
         r.get(0)
@@ -1006,7 +1006,7 @@ fn counts(c: &Connection, round_id: i64) -> Result<Counts, StoreError> {
         [round_id],
         |r| r.get(0),
     )?;
-    Ok(Counts {
+    Ok(RoundCounts {
         total_deputies,
         present,
         issued,

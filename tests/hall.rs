@@ -50,8 +50,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A signed-in staff client and its CSRF token.
-    async fn login(&self) -> (reqwest::Client, String) {
+    /// A signed-in staff client (the secretariat account).
+    async fn login(&self) -> StaffClient {
         let c = TestApp::client();
         let r = c
             .post(format!("{}/api/login", self.base))
@@ -61,7 +61,54 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), 200);
         let j: Value = r.json().await.unwrap();
-        (c, j["csrf"].as_str().unwrap().to_string())
+        StaffClient {
+            c,
+            csrf: j["csrf"].as_str().unwrap().to_string(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+/// A signed-in staff member: every call carries the session cookie and the
+/// CSRF token.
+struct StaffClient {
+    c: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+impl StaffClient {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        call(
+            &self.c,
+            "GET",
+            format!("{}{path}", self.base),
+            &self.csrf,
+            None,
+        )
+        .await
+    }
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        call(
+            &self.c,
+            "POST",
+            format!("{}{path}", self.base),
+            &self.csrf,
+            Some(body),
+        )
+        .await
+    }
+    /// Posts text (a CSV roster); the answer's status and body.
+    async fn post_text(&self, path: &str, text: String) -> (u16, String) {
+        let r = self
+            .c
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
     }
 }
 
@@ -114,25 +161,14 @@ fn draft() -> Value {
 async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() {
     let app = TestApp::spawn().await;
     let base = app.base.clone();
-    let (staff, csrf) = app.login().await;
+    let staff = app.login().await;
 
     // Roster and codes.
-    let r = staff
-        .post(format!("{base}/api/deputies/import"))
-        .header("X-CSRF-Token", &csrf)
-        .body(roster_csv(40))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let (_, codes) = call(
-        &staff,
-        "GET",
-        format!("{base}/api/deputies/codes"),
-        &csrf,
-        None,
-    )
-    .await;
+    let (s, _) = staff
+        .post_text("/api/deputies/import", roster_csv(40))
+        .await;
+    assert_eq!(s, 200);
+    let (_, codes) = staff.get("/api/deputies/codes").await;
     let codes: Vec<(String, String)> = codes["codes"]
         .as_array()
         .unwrap()
@@ -147,24 +183,12 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     assert_eq!(codes.len(), 40);
 
     // A round, opened.
-    let (s, j) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds"),
-        &csrf,
-        Some(draft()),
-    )
-    .await;
+    let (s, j) = staff.post("/api/rounds", draft()).await;
     assert_eq!(s, 200, "{j}");
     let id = j["id"].as_i64().unwrap();
-    let (s, j) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds/{id}/open"),
-        &csrf,
-        Some(json!({})),
-    )
-    .await;
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
     assert_eq!(s, 200, "{j}");
 
     // 36 tablets check in, get one ballot each and vote at once.
@@ -222,14 +246,7 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     );
 
     // The console sees counts, never a partial result.
-    let (_, c) = call(
-        &staff,
-        "GET",
-        format!("{base}/api/rounds/{id}/counts"),
-        &csrf,
-        None,
-    )
-    .await;
+    let (_, c) = staff.get(&format!("/api/rounds/{id}/counts")).await;
     assert_eq!(
         (
             c["present"].as_u64(),
@@ -238,25 +255,13 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         ),
         (Some(36), Some(36), Some(36))
     );
-    let (s, _) = call(
-        &staff,
-        "GET",
-        format!("{base}/api/rounds/{id}/result"),
-        &csrf,
-        None,
-    )
-    .await;
+    let (s, _) = staff.get(&format!("/api/rounds/{id}/result")).await;
     assert_eq!(s, 409);
 
     // Close, attest, publish.
-    let (s, closed) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds/{id}/close"),
-        &csrf,
-        Some(json!({})),
-    )
-    .await;
+    let (s, closed) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
     assert_eq!(s, 200, "{closed}");
     let result: ResultBody = serde_json::from_value(closed["result"].clone()).unwrap();
     assert_eq!(
@@ -264,46 +269,27 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         (36, 36, 36, 36)
     );
     assert_eq!(result.tally[&"P01".parse().unwrap()].for_, 18);
-    let (s, _) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds/{id}/publish"),
-        &csrf,
-        Some(json!({})),
-    )
-    .await;
+    let (s, _) = staff
+        .post(&format!("/api/rounds/{id}/publish"), json!({}))
+        .await;
     assert_eq!(s, 409, "not published while a scrutineer has not signed");
     for name in ["scrutineer-1", "scrutineer-2"] {
         let sig = Signer::for_tests(name).sign(Role::Scrutineer, &result);
         let body = json!({"public_key": sig.public_key, "signature": sig.signature});
-        let (s, j) = call(
-            &staff,
-            "POST",
-            format!("{base}/api/rounds/{id}/attest"),
-            &csrf,
-            Some(body),
-        )
-        .await;
+        let (s, j) = staff.post(&format!("/api/rounds/{id}/attest"), body).await;
         assert_eq!(s, 200, "{j}");
     }
     let wrong = Signer::for_tests("intruder").sign(Role::Scrutineer, &result);
-    let (s, _) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds/{id}/attest"),
-        &csrf,
-        Some(json!({"public_key": wrong.public_key, "signature": wrong.signature})),
-    )
-    .await;
+    let (s, _) = staff
+        .post(
+            &format!("/api/rounds/{id}/attest"),
+            json!({"public_key": wrong.public_key, "signature": wrong.signature}),
+        )
+        .await;
     assert_eq!(s, 400);
-    let (s, j) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds/{id}/publish"),
-        &csrf,
-        Some(json!({})),
-    )
-    .await;
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/publish"), json!({}))
+        .await;
     assert_eq!(s, 200, "{j}");
     let tally_hash = Hash::of(&result).to_hex();
     assert_eq!(j["tally_hash"].as_str(), Some(tally_hash.as_str()));
@@ -380,9 +366,9 @@ async fn roles_login_and_csrf_are_enforced() {
     let anon = TestApp::client();
     let (s, j) = call(&anon, "GET", format!("{base}/api/rounds"), "", None).await;
     assert_eq!((s, j["code"].as_str()), (401, Some("login_required")));
-    let (staff, csrf) = app.login().await;
+    let staff = app.login().await;
     let (s, j) = call(
-        &staff,
+        &staff.c,
         "POST",
         format!("{base}/api/rounds"),
         "wrong-token",
@@ -390,26 +376,18 @@ async fn roles_login_and_csrf_are_enforced() {
     )
     .await;
     assert_eq!((s, j["code"].as_str()), (403, Some("csrf")));
-    let (s, _) = call(
-        &staff,
-        "POST",
-        format!("{base}/api/rounds"),
-        &csrf,
-        Some(draft()),
-    )
-    .await;
+    let (s, _) = staff.post("/api/rounds", draft()).await;
     assert_eq!(s, 200);
     // A bad roster is refused row by row and nothing is imported.
-    let r = staff
-        .post(format!("{base}/api/deputies/import"))
-        .header("X-CSRF-Token", &csrf)
-        .body("编号,姓名,代表团,座位\n001,甲,一团,1\n001,乙,一团,2\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("第 3 行"));
-    let (_, d) = call(&staff, "GET", format!("{base}/api/deputies"), &csrf, None).await;
+    let (s, text) = staff
+        .post_text(
+            "/api/deputies/import",
+            "编号,姓名,代表团,座位\n001,甲,一团,1\n001,乙,一团,2\n".into(),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(text.contains("第 3 行"));
+    let (_, d) = staff.get("/api/deputies").await;
     assert_eq!(d["total"].as_u64(), Some(0));
     // Repeated bad logins are slowed.
     let mut statuses = vec![];

@@ -126,14 +126,6 @@ impl BallotRules {
         }
     }
 
-    /// Position of a candidate in the manifest.
-    pub fn index(&self, id: &CandidateId) -> Option<usize> {
-        self.index
-            .binary_search_by(|(c, _)| c.cmp(id))
-            .ok()
-            .map(|i| self.index[i].1)
-    }
-
     /// Checks every mark; returns the number of 赞成 marks.
     pub fn check_marks(&self, channel: Channel, marks: &Marks) -> Result<u64, MarkFault> {
         self.resolve(channel, marks, &mut Vec::new())

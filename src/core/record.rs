@@ -608,11 +608,6 @@ impl Manifest {
         }
         Ok(())
     }
-
-    /// Position of a candidate in the manifest, by id.
-    pub fn candidate_index(&self, id: &CandidateId) -> Option<usize> {
-        self.candidates.iter().position(|c| &c.id == id)
-    }
 }
 
 // ---------------------------------------------------------------------------
