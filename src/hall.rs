@@ -3,6 +3,8 @@
 
 use crate::core::canon::Hash;
 use crate::core::record::*;
+pub use crate::sheets::RowError;
+use crate::sheets::{cell, Sheet};
 use serde::{Deserialize, Serialize};
 
 /// 工作人员角色 (staff roles).
@@ -119,70 +121,32 @@ pub struct RosterRow {
     pub seat: String,
 }
 
-/// A roster row that cannot be imported.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("第 {row} 行: {message}")]
-pub struct RowError {
-    pub row: usize,
-    pub message: String,
-}
-
-/// Reads a roster CSV with a header naming the columns (姓名/name,
-/// 代表团/delegation, 座位/seat, 编号/number). Every bad row is reported;
-/// nothing is imported unless every row is good.
-pub fn parse_roster_csv(text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            return Err(vec![RowError {
-                row: 1,
-                message: format!("无法读取表头: {e}"),
-            }])
-        }
-    };
-    let col = |names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
+/// Reads a roster (CSV or XLSX, see [`Sheet`]) with a header naming the
+/// columns (编号/number, 姓名/name, 代表团/delegation, 座位/seat). Every bad
+/// row is reported; nothing is imported unless every row is good.
+pub fn parse_roster(sheet: &Sheet) -> Result<Vec<RosterRow>, Vec<RowError>> {
     let cols = (
-        col(&["编号", "代表编号", "number"]),
-        col(&["姓名", "name"]),
-        col(&["代表团", "delegation"]),
-        col(&["座位", "座位号", "seat"]),
+        sheet.column(&["编号", "代表编号", "number"]),
+        sheet.column(&["姓名", "name"]),
+        sheet.column(&["代表团", "delegation"]),
+        sheet.column(&["座位", "座位号", "seat"]),
     );
     let (Some(cn), Some(cname), Some(cdel), Some(cseat)) = cols else {
-        return Err(vec![RowError {
-            row: 1,
-            message: "表头须包含: 编号, 姓名, 代表团, 座位 (number, name, delegation, seat)".into(),
-        }]);
+        return Err(vec![RowError::new(
+            1,
+            "表头须包含: 编号, 姓名, 代表团, 座位 (number, name, delegation, seat)",
+        )]);
     };
     let mut rows = vec![];
     let mut errors = vec![];
     let mut seen = std::collections::HashSet::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    row,
-                    message: format!("格式错误: {e}"),
-                });
-                continue;
-            }
-        };
-        let get = |c: usize| rec.get(c).unwrap_or("").to_string();
+    for (row, cells) in &sheet.rows {
+        let row = *row;
         let r = RosterRow {
-            number: get(cn),
-            name: get(cname),
-            delegation: get(cdel),
-            seat: get(cseat),
+            number: cell(cells, cn).to_string(),
+            name: cell(cells, cname).to_string(),
+            delegation: cell(cells, cdel).to_string(),
+            seat: cell(cells, cseat).to_string(),
         };
         let mut missing = vec![];
         for (v, label) in [
@@ -194,39 +158,181 @@ pub fn parse_roster_csv(text: &str) -> Result<Vec<RosterRow>, Vec<RowError>> {
             if v.is_empty() {
                 missing.push(label);
             } else if v.chars().count() > 64 {
-                errors.push(RowError {
-                    row,
-                    message: format!("{label}过长 (至多 64 字)"),
-                });
+                errors.push(RowError::new(row, format!("{label}过长 (至多 64 字)")));
             }
         }
         if !missing.is_empty() {
-            errors.push(RowError {
-                row,
-                message: format!("缺少{}", missing.join("、")),
-            });
+            errors.push(RowError::new(row, format!("缺少{}", missing.join("、"))));
             continue;
         }
         if !seen.insert(r.number.clone()) {
-            errors.push(RowError {
-                row,
-                message: format!("编号 {} 重复", r.number),
-            });
+            errors.push(RowError::new(row, format!("编号 {} 重复", r.number)));
             continue;
         }
         rows.push(r);
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError {
-            row: 2,
-            message: "名册为空".into(),
-        });
+        errors.push(RowError::new(2, "名册为空"));
     }
     if errors.is_empty() {
         Ok(rows)
     } else {
         Err(errors)
     }
+}
+
+/// Reads a candidate list (CSV or XLSX): 编号, 项目名称, 项目内容, 牵头单位,
+/// 投资 (元, or a column headed 万元), 完成时限. Amounts may carry thousands
+/// separators; dates may be written 2027-06-30, 2027/6/30 or 2027年6月30日.
+/// Every bad row is reported; nothing is taken unless every row is good.
+pub fn parse_candidates(sheet: &Sheet) -> Result<Vec<Candidate>, Vec<RowError>> {
+    let header_err = |what: &str| vec![RowError::new(1, format!("表头缺少“{what}”列"))];
+    let cid = sheet
+        .column(&["编号", "项目编号", "id"])
+        .ok_or_else(|| header_err("编号"))?;
+    let cname = sheet
+        .column(&["项目名称", "名称", "name"])
+        .ok_or_else(|| header_err("项目名称"))?;
+    let csum = sheet
+        .column(&["项目内容", "主要内容", "内容", "summary"])
+        .ok_or_else(|| header_err("项目内容"))?;
+    let clead = sheet
+        .column(&["牵头单位", "责任单位", "lead_unit"])
+        .ok_or_else(|| header_err("牵头单位"))?;
+    let (cinv, wan) = match sheet.column(&[
+        "投资（元）",
+        "投资(元)",
+        "投资金额（元）",
+        "investment_yuan",
+    ]) {
+        Some(c) => (c, false),
+        None => (
+            sheet
+                .column(&[
+                    "投资（万元）",
+                    "投资(万元)",
+                    "投资金额（万元）",
+                    "investment_wan",
+                ])
+                .ok_or_else(|| header_err("投资（元）"))?,
+            true,
+        ),
+    };
+    let cdl = sheet
+        .column(&["完成时限", "完成时间", "deadline"])
+        .ok_or_else(|| header_err("完成时限"))?;
+    let mut out: Vec<Candidate> = vec![];
+    let mut seen = std::collections::HashSet::new();
+    let mut errors = vec![];
+    for (row, cells) in &sheet.rows {
+        let row = *row;
+        let mut bad = |m: String| errors.push(RowError::new(row, m));
+        let id = match CandidateId::parse(cell(cells, cid)) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                bad(format!("编号 {:?} 无效: {e}", cell(cells, cid)));
+                None
+            }
+        };
+        let investment = match parse_amount(cell(cells, cinv), wan) {
+            Ok(v) => Some(v),
+            Err(m) => {
+                bad(m);
+                None
+            }
+        };
+        let deadline = match parse_loose_date(cell(cells, cdl)) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                bad(m);
+                None
+            }
+        };
+        let name = cell(cells, cname).to_string();
+        let lead_unit = cell(cells, clead).to_string();
+        let summary = cell(cells, csum).to_string();
+        if name.is_empty() || lead_unit.is_empty() {
+            bad("项目名称和牵头单位不能为空".into());
+        }
+        if name.chars().count() > 100 || summary.chars().count() > 2000 {
+            bad("项目名称至多 100 字，内容至多 2000 字".into());
+        }
+        if let Some(id) = id {
+            if !seen.insert(id) {
+                bad(format!("编号 {id} 重复"));
+            }
+        }
+        if let (Some(id), Some(investment_yuan), Some(deadline)) = (id, investment, deadline) {
+            out.push(Candidate {
+                deadline,
+                id,
+                investment_yuan,
+                lead_unit,
+                name,
+                summary,
+            });
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(RowError::new(2, "候选项目清单为空"));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// 元 (or 万元 with up to four decimals) as whole yuan.
+fn parse_amount(s: &str, wan: bool) -> Result<u64, String> {
+    let t: String = s
+        .trim()
+        .trim_end_matches("万元")
+        .trim_end_matches('元')
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
+    let bad = || format!("投资金额 {s:?} 无效");
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let scale: u32 = if wan { 4 } else { 0 };
+    if frac.len() > scale as usize {
+        return Err(format!("投资金额 {s:?} 精确到元即可"));
+    }
+    let int: u64 = int.parse().map_err(|_| bad())?;
+    let mut frac_v: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
+    for _ in frac.len()..scale as usize {
+        frac_v *= 10;
+    }
+    int.checked_mul(10u64.pow(scale))
+        .and_then(|v| v.checked_add(frac_v))
+        .filter(|v| *v <= 9_007_199_254_740_991)
+        .ok_or_else(bad)
+}
+
+/// 2027-06-30, 2027/6/30, 2027.6.30 or 2027年6月30日.
+fn parse_loose_date(s: &str) -> Result<Date, String> {
+    let t = s.trim().trim_end_matches('日');
+    let parts: Vec<&str> = t.split(['-', '/', '.', '年', '月']).collect();
+    let bad = || format!("完成时限 {s:?} 无效，请写成 2027-06-30");
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    let n: Vec<u32> = parts
+        .iter()
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    Date::parse(&format!("{:04}-{:02}-{:02}", n[0], n[1], n[2])).map_err(|_| bad())
 }
 
 /// A round before it opens: what the secretariat sets.
@@ -280,20 +386,47 @@ impl RoundDraft {
 mod tests {
     use super::*;
 
+    fn sheet(text: &str) -> Sheet {
+        Sheet::read(text.as_bytes()).unwrap()
+    }
+
     #[test]
-    fn roster_csv_imports_all_or_reports_every_bad_row() {
+    fn roster_imports_all_or_reports_every_bad_row() {
         let good = "\u{feff}编号,姓名,代表团,座位\n001,张三,石拐镇代表团,1-01\n002,李四,大发街道代表团,1-02\n";
-        let rows = parse_roster_csv(good).unwrap();
+        let rows = parse_roster(&sheet(good)).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].name, "李四");
         let bad = "number,name,delegation,seat\n001,张三,A,1\n001,王五,A,2\n003,,A,3\n";
-        let errs = parse_roster_csv(bad).unwrap_err();
+        let errs = parse_roster(&sheet(bad)).unwrap_err();
         assert_eq!(errs.iter().map(|e| e.row).collect::<Vec<_>>(), vec![3, 4]);
         assert!(errs[1].message.contains("姓名"));
-        assert!(parse_roster_csv("a,b\n1,2\n").unwrap_err()[0]
+        assert!(parse_roster(&sheet("a,b\n1,2\n")).unwrap_err()[0]
             .message
             .contains("表头"));
-        assert!(parse_roster_csv("编号,姓名,代表团,座位\n").is_err());
+        assert!(parse_roster(&sheet("编号,姓名,代表团,座位\n")).is_err());
+    }
+
+    #[test]
+    fn candidates_read_amounts_dates_and_name_every_bad_row() {
+        let text = "编号,项目名称,项目内容,牵头单位,投资（万元）,完成时限\n\
+                    P01,老旧小区改造,改造 3 个小区,区住建局,\"1,280.5\",2027年10月31日\n\
+                    P02,校园食堂,,区教育局,96,2027/6/30\n";
+        let c = parse_candidates(&sheet(text)).unwrap();
+        assert_eq!(c[0].investment_yuan, 12_805_000);
+        assert_eq!(c[0].deadline.as_str(), "2027-10-31");
+        assert_eq!(c[1].investment_yuan, 960_000);
+        assert_eq!(c[1].deadline.as_str(), "2027-06-30");
+        let text = "编号,项目名称,项目内容,牵头单位,投资（元）,完成时限\n\
+                    P01,A,,区住建局,12.5,2027-01-01\n\
+                    P01,B,,区教育局,100,2027-02-30\n\
+                    项目,C,,,100,2027-01-01\n";
+        let errs = parse_candidates(&sheet(text)).unwrap_err();
+        let rows: Vec<_> = errs.iter().map(|e| e.row).collect();
+        assert_eq!(rows, vec![2, 3, 3, 4, 4], "{errs:?}");
+        assert!(errs[0].message.contains("精确到元"));
+        assert!(errs[1].message.contains("完成时限"));
+        let errs = parse_candidates(&sheet("编号,项目名称\nP1,x\n")).unwrap_err();
+        assert!(errs[0].message.contains("项目内容"));
     }
 
     #[test]

@@ -10,5 +10,6 @@ pub mod hall;
 pub mod keys;
 pub mod sample;
 pub mod server;
+pub mod sheets;
 pub mod store;
 pub mod web;

@@ -52,18 +52,15 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
         }
     };
     if store.staff_count().await? == 0 {
-        let accounts: &[(&str, &str, StaffRole)] = if demo {
-            &[
-                ("mishu", "大会秘书处", StaffRole::Secretariat),
-                ("zongjianpiao", "总监票人", StaffRole::ChiefScrutineer),
-                ("jianpiao1", "监票人一", StaffRole::Scrutineer),
-                ("jianpiao2", "监票人二", StaffRole::Scrutineer),
-                ("jipiao1", "计票人一", StaffRole::Counter),
-                ("jipiao2", "计票人二", StaffRole::Counter),
-            ]
-        } else {
-            &[("mishu", "大会秘书处", StaffRole::Secretariat)]
-        };
+        // One account per role of the hall; more are added by the secretariat.
+        let accounts: &[(&str, &str, StaffRole)] = &[
+            ("mishu", "大会秘书处", StaffRole::Secretariat),
+            ("zongjianpiao", "总监票人", StaffRole::ChiefScrutineer),
+            ("jianpiao1", "监票人一", StaffRole::Scrutineer),
+            ("jianpiao2", "监票人二", StaffRole::Scrutineer),
+            ("jipiao1", "计票人一", StaffRole::Counter),
+            ("jipiao2", "计票人二", StaffRole::Counter),
+        ];
         for (user, name, role) in accounts {
             let password = crate::store::random_digits(12)?;
             let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;

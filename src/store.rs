@@ -500,6 +500,24 @@ impl Store {
         .await
     }
 
+    /// Replaces a draft round's candidates and rules (only while a draft).
+    pub async fn update_draft(&self, round_id: i64, draft: RoundDraft) -> Result<(), StoreError> {
+        let json = to_canonical_string(&draft);
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE rounds SET draft_json = ?2 WHERE id = ?1 AND state = 'draft'",
+                params![round_id, json],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(
+                    "只有准备中的轮次可以修改；投票开始后清单不能再改".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// What a ballot submission needs of its round, without parsing the
     /// manifest: the election id, the round number and the rules.
     pub async fn round_rules(&self, round_id: i64) -> Result<(String, u64, Rules), StoreError> {

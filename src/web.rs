@@ -11,8 +11,9 @@ use crate::core::chain::{Ballot, BallotError};
 use crate::core::credential::Credential;
 use crate::core::record::*;
 use crate::core::sig;
-use crate::hall::{parse_roster_csv, RoundDraft, RoundState, StaffRole};
+use crate::hall::{parse_candidates, parse_roster, RoundDraft, RoundState, RowError, StaffRole};
 use crate::keys::Signer;
+use crate::sheets::Sheet;
 use crate::store::{Staff, Store, StoreError, SubmitError};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -34,6 +35,9 @@ pub struct AppState {
     pub election_id: ElectionId,
     /// Failed logins per user name: (count, last attempt).
     logins: Mutex<HashMap<String, (u32, Instant)>>,
+    /// The open round's ballot as tablets fetch it: the manifest is fixed
+    /// once open, so it is read and stripped of its credentials once.
+    ballot_cache: Mutex<Option<Arc<BallotView>>>,
 }
 
 impl AppState {
@@ -49,6 +53,7 @@ impl AppState {
             scrutineer_keys,
             election_id,
             logins: Mutex::new(HashMap::new()),
+            ballot_cache: Mutex::new(None),
         }
     }
 }
@@ -66,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/hall", get(hall_page))
         .route("/results", get(results_page))
         .route("/results/{id}", get(result_page))
+        .route("/results/{id}/announcement", get(announcement_page))
         .route("/results/{id}/bundle.jsonl", get(bundle_download))
         // tablets (deputies)
         .route("/api/tablet/checkin", post(tablet_checkin))
@@ -81,7 +87,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/deputies/import", post(import_deputies))
         .route("/api/deputies/codes", get(checkin_codes))
         .route("/api/deputies/{id}/present", post(set_present))
+        .route("/api/candidates/parse", post(parse_candidate_sheet))
         .route("/api/rounds", get(list_rounds).post(create_round))
+        .route("/api/rounds/{id}", get(get_round).put(update_round))
         .route("/api/rounds/{id}/open", post(open_round))
         .route("/api/rounds/{id}/counts", get(round_counts))
         .route("/api/rounds/{id}/close", post(close_round))
@@ -364,27 +372,45 @@ async fn list_deputies(State(st): St, headers: HeaderMap) -> ApiResult<Json<serd
     ))
 }
 
+/// Rows that cannot be taken: all of them named, nothing taken.
+fn row_errors(code: &'static str, errors: &[RowError]) -> ApiError {
+    let mut message: Vec<String> = errors.iter().take(50).map(|e| e.to_string()).collect();
+    if errors.len() > 50 {
+        message.push(format!("……共 {} 处错误", errors.len()));
+    }
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.join("；"))
+}
+
+/// The roster as CSV (UTF-8 or GB18030) or XLSX bytes.
 async fn import_deputies(
     State(st): St,
     headers: HeaderMap,
-    body: String,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     staff(&st, &headers, SECRETARIAT, true).await?;
-    match parse_roster_csv(&body) {
-        Ok(rows) => {
-            let n = st.store.import_roster(rows).await?;
-            Ok(Json(json!({"imported": n})))
-        }
-        Err(errors) => Err(ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "roster_rows",
-            message: errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("；"),
-        }),
-    }
+    let sheet = Sheet::read(&body).map_err(|e| row_errors("roster_rows", &[e]))?;
+    let rows = parse_roster(&sheet).map_err(|e| row_errors("roster_rows", &e))?;
+    let n = st.store.import_roster(rows).await?;
+    Ok(Json(json!({"imported": n})))
+}
+
+/// A candidate list as CSV or XLSX bytes, read into the JSON a round draft
+/// takes. Nothing is stored: the caller reviews it and creates the round.
+async fn parse_candidate_sheet(
+    State(st): St,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(
+        &st,
+        &headers,
+        &[StaffRole::Secretariat, StaffRole::WorkingGroup],
+        true,
+    )
+    .await?;
+    let sheet = Sheet::read(&body).map_err(|e| row_errors("candidate_rows", &[e]))?;
+    let candidates = parse_candidates(&sheet).map_err(|e| row_errors("candidate_rows", &e))?;
+    Ok(Json(json!({"candidates": candidates})))
 }
 
 async fn checkin_codes(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -435,12 +461,41 @@ async fn create_round(
     staff(&st, &headers, SECRETARIAT, true).await?;
     let draft: RoundDraft =
         parse_record(&body).map_err(|e| ApiError::bad(format!("候选清单有误: {e}")))?;
-    check_draft(&draft)?;
+    check_draft(&st, &draft)?;
     let id = st.store.create_round(st.election_id, draft).await?;
     Ok(Json(json!({"id": id})))
 }
 
-fn check_draft(d: &RoundDraft) -> ApiResult<()> {
+async fn get_round(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, CONSOLE_ROLES, false).await?;
+    let r = st.store.round(id).await?;
+    Ok(Json(json!({
+        "id": r.id, "round": r.round, "state": r.state, "state_label": r.state.label_zh(),
+        "draft": r.draft, "manifest_hash": r.manifest.as_ref().map(|m| m.body_hash()),
+    })))
+}
+
+/// Replaces a draft's candidates and rules; refused once the round opened.
+async fn update_round(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    staff(&st, &headers, SECRETARIAT, true).await?;
+    let draft: RoundDraft =
+        parse_record(&body).map_err(|e| ApiError::bad(format!("候选清单有误: {e}")))?;
+    check_draft(&st, &draft)?;
+    st.store.update_draft(id, draft).await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Every rule the manifest will be held to, checked now rather than at opening.
+fn check_draft(st: &AppState, d: &RoundDraft) -> ApiResult<()> {
     if d.candidates.is_empty() {
         return Err(ApiError::bad("候选项目不能为空"));
     }
@@ -452,7 +507,17 @@ fn check_draft(d: &RoundDraft) -> ApiResult<()> {
     if ids.windows(2).any(|w| w[0] == w[1]) {
         return Err(ApiError::bad("候选项目编号重复"));
     }
-    Ok(())
+    d.manifest(
+        st.election_id,
+        if d.previous_result.is_some() { 2 } else { 1 },
+        1,
+        vec![Hash::of_bytes(b"check")],
+        st.authority.public_key(),
+        st.scrutineer_keys.clone(),
+        Timestamp::now_beijing(),
+    )
+    .map(|_| ())
+    .map_err(|e| ApiError::bad(format!("候选清单有误: {e}")))
 }
 
 async fn open_round(
@@ -662,7 +727,7 @@ async fn tablet_checkin(State(st): St, Json(req): Json<CheckinReq>) -> ApiResult
 
 /// What a ballot shows: the open round's manifest without its credentials.
 #[derive(Serialize)]
-struct BallotView {
+pub struct BallotView {
     round_id: i64,
     election_id: ElectionId,
     round: u64,
@@ -673,15 +738,24 @@ struct BallotView {
     manifest_hash: Hash,
 }
 
-async fn open_ballot_view(st: &AppState) -> ApiResult<Option<BallotView>> {
+async fn open_ballot_view(st: &AppState) -> ApiResult<Option<Arc<BallotView>>> {
     let Some(id) = st.store.open_round_id().await? else {
         return Ok(None);
     };
+    let cached = st
+        .ballot_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .filter(|v| v.round_id == id);
+    if cached.is_some() {
+        return Ok(cached);
+    }
     let row = st.store.round(id).await?;
     let m = row.manifest.ok_or_else(|| ApiError::bad("no manifest"))?;
     let manifest_hash = m.body_hash();
     let m = m.body;
-    Ok(Some(BallotView {
+    let view = Arc::new(BallotView {
         round_id: id,
         election_id: m.election_id,
         round: m.round,
@@ -690,7 +764,11 @@ async fn open_ballot_view(st: &AppState) -> ApiResult<Option<BallotView>> {
         rules: m.rules,
         candidates: m.candidates,
         manifest_hash,
-    }))
+    });
+    if let Ok(mut c) = st.ballot_cache.lock() {
+        *c = Some(view.clone());
+    }
+    Ok(Some(view))
 }
 
 async fn tablet_state(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -923,22 +1001,57 @@ pub struct ResultLine {
     pub name: String,
     pub lead_unit: String,
     pub investment: String,
+    pub deadline: String,
     pub counts: Counts,
     pub status: &'static str,
 }
 
-#[derive(Template)]
-#[template(path = "result.html")]
-struct ResultPage {
+/// What the public result page and the printed announcement both show.
+pub struct ResultView {
     id: i64,
     title: String,
     assembly: String,
     round: u64,
+    candidates: usize,
+    date_zh: String,
     result: ResultBody,
     lines: Vec<ResultLine>,
     tally_hash: String,
     qr_svg: String,
     authority_key: String,
+}
+
+impl ResultView {
+    fn decided(&self) -> impl Iterator<Item = &ResultLine> {
+        self.lines.iter().filter(|l| l.status == "确定")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+struct ResultPage {
+    r: ResultView,
+}
+
+/// 公告: the formal A4 announcement the presiding staff print and post.
+#[derive(Template)]
+#[template(path = "announcement.html")]
+struct AnnouncementPage {
+    r: ResultView,
+}
+
+/// `2027-01-15T10:30:00+08:00` as 2027年1月15日.
+fn date_zh(t: &str) -> String {
+    let d: Vec<u32> = t
+        .get(..10)
+        .unwrap_or("")
+        .split('-')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    match d.as_slice() {
+        [y, m, d] => format!("{y}年{m}月{d}日"),
+        _ => t.to_string(),
+    }
 }
 
 /// 万元 with two decimals, as staff write amounts.
@@ -957,7 +1070,7 @@ pub fn qr_svg(text: &str) -> String {
     }
 }
 
-async fn result_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> {
+async fn result_view(st: &AppState, id: i64) -> ApiResult<ResultView> {
     let row = st.store.round(id).await?;
     if row.state != RoundState::Published {
         return Err(ApiError::new(
@@ -991,20 +1104,35 @@ async fn result_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> 
                 name: c.name.clone(),
                 lead_unit: c.lead_unit.clone(),
                 investment: yuan_wan(c.investment_yuan),
+                deadline: date_zh(c.deadline.as_str()),
                 counts: result.tally.get(cid).copied().unwrap_or_default(),
                 status,
             })
         })
         .collect();
-    Ok(page(ResultPage {
+    Ok(ResultView {
         id,
         title: manifest.title,
         assembly: manifest.assembly,
         round: manifest.round,
+        candidates: manifest.candidates.len(),
+        date_zh: date_zh(result.closed_at.as_str()),
         qr_svg: qr_svg(&tally_hash),
         tally_hash,
         result,
         lines,
         authority_key: manifest.authority_key.to_hex(),
+    })
+}
+
+async fn result_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> {
+    Ok(page(ResultPage {
+        r: result_view(&st, id).await?,
+    }))
+}
+
+async fn announcement_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Response> {
+    Ok(page(AnnouncementPage {
+        r: result_view(&st, id).await?,
     }))
 }

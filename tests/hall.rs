@@ -5,132 +5,13 @@
 
 mod common;
 
-use common::verifiers::{both, Outcome};
+use common::app::{call, TestApp};
+use common::verifiers::{both, both_with, Outcome};
 use minsheng::core::canon::Hash;
 use minsheng::core::record::{ResultBody, Role};
 use minsheng::keys::Signer;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-
-struct TestApp {
-    base: String,
-    dir: tempfile::TempDir,
-    password: String,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-}
-
-impl TestApp {
-    async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = dir.path().join("keys");
-        for name in ["scrutineer-1", "scrutineer-2"] {
-            Signer::for_tests(name).save(&keys, name).unwrap();
-            std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap(); // scrutineers keep their own
-        }
-        let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
-        let password = created.accounts[0].1.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(minsheng::web::serve(listener, state, async {
-            let _ = rx.await;
-        }));
-        TestApp {
-            base,
-            dir,
-            password,
-            _shutdown: tx,
-        }
-    }
-
-    fn client() -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap()
-    }
-
-    /// A signed-in staff client (the secretariat account).
-    async fn login(&self) -> StaffClient {
-        let c = TestApp::client();
-        let r = c
-            .post(format!("{}/api/login", self.base))
-            .json(&json!({"username": "mishu", "password": self.password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let j: Value = r.json().await.unwrap();
-        StaffClient {
-            c,
-            csrf: j["csrf"].as_str().unwrap().to_string(),
-            base: self.base.clone(),
-        }
-    }
-}
-
-/// A signed-in staff member: every call carries the session cookie and the
-/// CSRF token.
-struct StaffClient {
-    c: reqwest::Client,
-    csrf: String,
-    base: String,
-}
-
-impl StaffClient {
-    async fn get(&self, path: &str) -> (u16, Value) {
-        call(
-            &self.c,
-            "GET",
-            format!("{}{path}", self.base),
-            &self.csrf,
-            None,
-        )
-        .await
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        call(
-            &self.c,
-            "POST",
-            format!("{}{path}", self.base),
-            &self.csrf,
-            Some(body),
-        )
-        .await
-    }
-    /// Posts text (a CSV roster); the answer's status and body.
-    async fn post_text(&self, path: &str, text: String) -> (u16, String) {
-        let r = self
-            .c
-            .post(format!("{}{path}", self.base))
-            .header("X-CSRF-Token", &self.csrf)
-            .body(text)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-}
-
-async fn call(
-    c: &reqwest::Client,
-    method: &str,
-    url: String,
-    csrf: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut rb = match method {
-        "GET" => c.get(url),
-        _ => c.post(url),
-    };
-    rb = rb.header("X-CSRF-Token", csrf);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    let r = rb.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 fn roster_csv(n: usize) -> String {
     let mut s = String::from("编号,姓名,代表团,座位\n");
@@ -190,6 +71,15 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         .post(&format!("/api/rounds/{id}/open"), json!({}))
         .await;
     assert_eq!(s, 200, "{j}");
+    // The hall display shows the log head: before any ballot, the manifest's hash.
+    let hall: Value = reqwest::get(format!("{base}/api/hall"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let head0 = hall["head"].as_str().unwrap().to_string();
+    assert!(head0.starts_with("0:"), "{hall}");
 
     // 36 tablets check in, get one ballot each and vote at once.
     let voters = 36;
@@ -257,6 +147,19 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     );
     let (s, _) = staff.get(&format!("/api/rounds/{id}/result")).await;
     assert_eq!(s, 409);
+    let hall: Value = reqwest::get(format!("{base}/api/hall"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hall["returned"].as_u64(), Some(36));
+    assert!(
+        hall.get("tally").is_none() && hall.get("result").is_none(),
+        "{hall}"
+    );
+    let head36 = hall["head"].as_str().unwrap().to_string();
+    assert!(head36.starts_with("36:"), "{hall}");
 
     // Close, attest, publish.
     let (s, closed) = staff
@@ -304,6 +207,18 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     let path: PathBuf = app.dir.path().join("bundle.jsonl");
     std::fs::write(&path, &bundle).unwrap();
     assert_eq!(both(&path), Outcome::Verified(tally_hash.clone()));
+    // Heads noted from the hall display are in the published log; a wrong one is caught.
+    for head in [&head0, &head36] {
+        assert_eq!(
+            both_with(&path, &["--head", head]),
+            Outcome::Verified(tally_hash.clone())
+        );
+    }
+    let forged = format!("12:{}", &head36[3..]);
+    assert!(matches!(
+        both_with(&path, &["--head", &forged]),
+        Outcome::Failed { line: 13, .. }
+    ));
     for (seq, hash, _) in &receipts {
         let line = bundle.lines().nth(*seq as usize).unwrap();
         assert_eq!(
@@ -321,6 +236,24 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     assert!(
         page.contains(&tally_hash) && page.contains("<svg"),
         "the public page shows the tally hash and its QR"
+    );
+    let notice = reqwest::get(format!("{base}/results/{id}/announcement"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("公　告") && notice.contains(&tally_hash) && notice.contains("size: A4")
+    );
+    assert!(
+        notice.contains("<td>项目1</td>"),
+        "every project's votes are in the table"
+    );
+    assert_eq!(
+        notice.matches("（牵头单位：").count(),
+        result.decided.len(),
+        "the decided projects, and only they, are listed"
     );
 
     // Secret ballot: after close no credential handed out is anywhere on disk,
@@ -418,4 +351,84 @@ async fn roles_login_and_csrf_are_enforced() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_from_excel_candidates_from_a_sheet_and_drafts_editable_until_open() {
+    let app = TestApp::spawn().await;
+    let staff = app.login().await;
+    // An XLSX roster, as staff keep it.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, h) in ["编号", "姓名", "代表团", "座位"].iter().enumerate() {
+        ws.write(0, c as u16, *h).unwrap();
+    }
+    for i in 1..=30u32 {
+        ws.write(i, 0, i).unwrap();
+        ws.write(i, 1, format!("代表{i}")).unwrap();
+        ws.write(i, 2, "石拐镇代表团").unwrap();
+        ws.write(i, 3, format!("{}排{}座", i / 10 + 1, i % 10))
+            .unwrap();
+    }
+    let (s, j) = staff
+        .post_bytes("/api/deputies/import", book.save_to_buffer().unwrap())
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let (_, d) = staff.get("/api/deputies").await;
+    assert_eq!(
+        (d["total"].as_u64(), d["quorum"].as_u64()),
+        (Some(30), Some(20))
+    );
+    assert_eq!(
+        d["deputies"][0]["number"], "1",
+        "a numeric cell is read as written"
+    );
+
+    // A candidate sheet is read, not stored; a bad one names its rows.
+    let csv = "编号,项目名称,项目内容,牵头单位,投资（万元）,完成时限\n\
+               P01,老旧小区改造,改造 3 个小区,区住建局,\"1,280\",2027年10月31日\n\
+               P02,校园食堂提升,,区教育局,96.5,2027/6/30\n";
+    let (s, j) = staff.post_bytes("/api/candidates/parse", csv.into()).await;
+    assert_eq!(s, 200, "{j}");
+    assert_eq!(j["candidates"][0]["investment_yuan"], 12_800_000);
+    assert_eq!(j["candidates"][1]["deadline"], "2027-06-30");
+    let (s, bad) = staff
+        .post_bytes(
+            "/api/candidates/parse",
+            "编号,项目名称,项目内容,牵头单位,投资（元）,完成时限\nP1,甲,,区教育局,abc,2027-01-01\n"
+                .into(),
+        )
+        .await;
+    assert_eq!((s, bad["code"].as_str()), (422, Some("candidate_rows")));
+    assert!(bad["error"].as_str().unwrap().contains("第 2 行"), "{bad}");
+
+    // Create, edit while a draft, then the manifest is fixed.
+    let mut draft = draft();
+    let (s, j) = staff.post("/api/rounds", draft.clone()).await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    draft["candidates"] = j_candidates(&staff, csv).await;
+    draft["rules"]["seats"] = json!(1);
+    draft["rules"]["max_for"] = json!(1);
+    let (s, j) = staff.put(&format!("/api/rounds/{id}"), draft.clone()).await;
+    assert_eq!(s, 200, "{j}");
+    let (_, r) = staff.get(&format!("/api/rounds/{id}")).await;
+    assert_eq!(r["draft"]["candidates"].as_array().unwrap().len(), 2);
+    draft["rules"]["seats"] = json!(0);
+    let (s, _) = staff.put(&format!("/api/rounds/{id}"), draft.clone()).await;
+    assert_eq!(s, 400, "a draft breaking the rules is refused at once");
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    draft["rules"]["seats"] = json!(2);
+    let (s, j) = staff.put(&format!("/api/rounds/{id}"), draft).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("conflict")), "{j}");
+}
+
+async fn j_candidates(staff: &common::app::StaffClient, csv: &str) -> Value {
+    let (_, j) = staff
+        .post_bytes("/api/candidates/parse", csv.as_bytes().to_vec())
+        .await;
+    j["candidates"].clone()
 }

@@ -398,7 +398,7 @@ def check_result(line, text, m, mh, head, entries, expected_tally_hash):
     return th
 
 
-def verify(path, expected_tally_hash=None, expected_authority=None):
+def verify(path, expected_tally_hash=None, expected_authority=None, head=None):
     with open(path, "r", encoding="utf-8", newline="\n") as f:
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
@@ -416,6 +416,14 @@ def verify(path, expected_tally_hash=None, expected_authority=None):
         check_entry(n, e, m, len(entries) + 1, prev, pool, used)
         entries.append(e)
         prev = H(e)
+        if head and head[0] == e["seq"] and head[1] != prev:
+            raise Fail(n, "head", f"the noted head {head[0]}:{head[1]} is not in this log (H(entry {head[0]}) = {prev})")
+    if head and head[0] == 0 and head[1] != mh:
+        raise Fail(1, "head", f"the noted head 0:{head[1]} is not this manifest's hash {mh}")
+    if head and head[0] > len(entries):
+        raise Fail(len(lines), "head", f"the noted head {head[0]}:{head[1]} is beyond the log, which has {len(entries)} entries")
+    if head:
+        print(f"ok  noted head {head[0]}:{head[1][:16]} is in the log")
     print(f"ok  entries: {len(entries)}, seq 1..{len(entries)}, chain links, credentials used once, marks and void per the rules")
     return check_result(len(lines), lines[-1], m, mh, prev, entries, expected_tally_hash)
 
@@ -425,9 +433,17 @@ def main():
     ap.add_argument("bundle")
     ap.add_argument("--tally-hash")
     ap.add_argument("--authority-key")
+    ap.add_argument("--head", help="a log head noted during voting, SEQ:HASH")
     a = ap.parse_args()
+    head = None
+    if a.head:
+        seq, _, h = a.head.partition(":")
+        if not seq.isdigit() or len(h) != 64:
+            print(f"--head: expected SEQ:HASH, found {a.head!r}")
+            return 2
+        head = (int(seq), h.lower())
     try:
-        th = verify(a.bundle, a.tally_hash, a.authority_key)
+        th = verify(a.bundle, a.tally_hash, a.authority_key, head)
     except Fail as e:
         print(f"FAIL line {e.line}: {e.field}: {e.message}")
         return 1

@@ -287,7 +287,15 @@ pub fn verify_bundle<R: Read + Send>(
         "ok  entries 日志: {n} entries, seq 1..{n} without gaps, every prev links, every credential in the manifest and used once, marks and void per the rules"
     ));
     if let Some((seq, h)) = opts.head {
-        if !head_seen {
+        // Seq 0 is the head before any ballot: the manifest's hash.
+        if seq == 0 && manifest_hash != h {
+            return Err(VerifyError::new(
+                1,
+                "head",
+                format!("the noted head 0:{h} is not this manifest's hash {manifest_hash}"),
+            ));
+        }
+        if seq != 0 && !head_seen {
             return Err(VerifyError::new(
                 last.0,
                 "head",

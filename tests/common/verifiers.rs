@@ -86,8 +86,13 @@ pub fn python_verify(path: &Path, extra: &[&str]) -> Outcome {
 
 /// Both verifiers, which must agree on the verdict and, for a failure, the line.
 pub fn both(path: &Path) -> Outcome {
-    let r = rust_verify(path, &[]);
-    let p = python_verify(path, &[]);
+    both_with(path, &[])
+}
+
+/// Both verifiers with the same extra arguments (`--head`, `--tally-hash`).
+pub fn both_with(path: &Path, extra: &[&str]) -> Outcome {
+    let r = rust_verify(path, extra);
+    let p = python_verify(path, extra);
     match (&r, &p) {
         (Outcome::Verified(a), Outcome::Verified(b)) => assert_eq!(a, b, "{}", path.display()),
         (Outcome::Failed { line: a, .. }, Outcome::Failed { line: b, .. }) => {

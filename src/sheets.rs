@@ -1,0 +1,202 @@
+//! 表格 (tables staff upload): CSV or XLSX bytes in, a header and rows of
+//! text out, each row with the number staff see in their spreadsheet. Pure:
+//! the bytes arrive from the web edge; the domains (roster, candidates) read
+//! the rows and name every bad one.
+//!
+//! CSV may be UTF-8 (with or without BOM) or GB18030, as Excel on a Chinese
+//! Windows saves it. XLSX is read from the first worksheet; dates become
+//! `YYYY-MM-DD`, whole numbers lose their `.0`.
+
+use serde::Serialize;
+
+/// The most rows a table may carry: a roster is hundreds, never millions.
+pub const MAX_ROWS: usize = 100_000;
+
+/// A row that cannot be taken, named as staff see it (header = row 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("第 {row} 行: {message}")]
+pub struct RowError {
+    pub row: usize,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(row: usize, message: impl Into<String>) -> Self {
+        RowError {
+            row,
+            message: message.into(),
+        }
+    }
+}
+
+/// A table: its header cells and its non-empty rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sheet {
+    pub header: Vec<String>,
+    /// (row number as shown in the spreadsheet, cells)
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Sheet {
+    /// The column whose header is one of `names` (ASCII case ignored).
+    pub fn column(&self, names: &[&str]) -> Option<usize> {
+        self.header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+    }
+
+    /// Reads CSV or XLSX, told apart by the bytes themselves.
+    pub fn read(bytes: &[u8]) -> Result<Sheet, RowError> {
+        if bytes.starts_with(b"PK\x03\x04") {
+            Sheet::read_xlsx(bytes)
+        } else {
+            Sheet::read_csv(&decode_text(bytes))
+        }
+    }
+
+    pub fn read_csv(text: &str) -> Result<Sheet, RowError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut sheet = Sheet::default();
+        // Row numbers from byte offsets: the reader skips blank lines, and
+        // staff must be told the line their spreadsheet shows.
+        let (mut at, mut line) = (0usize, 1usize);
+        let mut line_of = |byte: u64| {
+            let bytes = text.as_bytes();
+            let mut byte = (byte as usize).min(bytes.len());
+            // The reader's position is before the blank lines it skipped.
+            while matches!(bytes.get(byte), Some(b'\n' | b'\r')) {
+                byte += 1;
+            }
+            if byte > at {
+                line += memchr::memchr_iter(b'\n', &bytes[at..byte]).count();
+                at = byte;
+            }
+            line
+        };
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let row = e.position().map_or(0, |p| p.line() as usize);
+                RowError::new(row, format!("CSV 格式错误: {e}"))
+            })?;
+            let row = line_of(rec.position().map_or(0, |p| p.byte()));
+            let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+            sheet.push(row, cells)?;
+        }
+        sheet.finish()
+    }
+
+    pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, RowError> {
+        use calamine::{Data, DataType, Reader};
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|e| RowError::new(1, format!("无法读取 Excel 文件: {e}")))?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| RowError::new(1, "Excel 文件没有工作表"))?
+            .map_err(|e| RowError::new(1, format!("无法读取工作表: {e}")))?;
+        let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+        let mut sheet = Sheet::default();
+        for (i, cells) in range.rows().enumerate() {
+            let row = first_row + i + 1;
+            let cells = cells
+                .iter()
+                .map(|c| match c {
+                    Data::DateTime(_) | Data::DateTimeIso(_) => c
+                        .as_date()
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_else(|| c.to_string()),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
+                    Data::Error(e) => format!("#ERR {e}"),
+                    other => other.to_string().trim().to_string(),
+                })
+                .collect();
+            sheet.push(row, cells)?;
+        }
+        sheet.finish()
+    }
+
+    fn push(&mut self, row: usize, cells: Vec<String>) -> Result<(), RowError> {
+        if cells.iter().all(|c| c.is_empty()) {
+            return Ok(());
+        }
+        if self.header.is_empty() {
+            self.header = cells;
+        } else if self.rows.len() >= MAX_ROWS {
+            return Err(RowError::new(row, format!("行数超过上限 {MAX_ROWS}")));
+        } else {
+            self.rows.push((row, cells));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Sheet, RowError> {
+        if self.header.is_empty() {
+            return Err(RowError::new(1, "表格为空"));
+        }
+        Ok(self)
+    }
+}
+
+/// UTF-8 if it is UTF-8, else GB18030 (a superset of GBK and GB2312).
+fn decode_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+/// A cell by column, empty when the row is short.
+pub fn cell(cells: &[String], col: usize) -> &str {
+    cells.get(col).map(String::as_str).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_in_utf8_with_bom_and_in_gb18030_read_the_same() {
+        let text = "\u{feff}编号,姓名\n\n001,张三\n002,李四\n";
+        let a = Sheet::read(text.as_bytes()).unwrap();
+        assert_eq!(a.header, vec!["编号", "姓名"]);
+        assert_eq!(a.rows[0], (3, vec!["001".to_string(), "张三".to_string()]));
+        let (gbk, _, _) = encoding_rs::GB18030.encode("编号,姓名\n001,张三\n");
+        let b = Sheet::read(&gbk).unwrap();
+        assert_eq!(b.rows[0].1[1], "张三");
+        assert_eq!(b.column(&["姓名"]), Some(1));
+    }
+
+    #[test]
+    fn xlsx_reads_numbers_dates_and_row_numbers() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write(0, 0, "编号").unwrap();
+        ws.write(0, 1, "期限").unwrap();
+        ws.write(1, 0, 7).unwrap();
+        let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2027, 12, 31).unwrap();
+        ws.write_datetime_with_format(1, 1, &date, &fmt).unwrap();
+        ws.write(3, 0, "9").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let s = Sheet::read(&bytes).unwrap();
+        assert_eq!(s.header, vec!["编号", "期限"]);
+        assert_eq!(
+            s.rows[0],
+            (2, vec!["7".to_string(), "2027-12-31".to_string()])
+        );
+        assert_eq!(s.rows[1].0, 4);
+    }
+
+    #[test]
+    fn broken_input_is_an_error_not_a_panic() {
+        assert!(Sheet::read(b"").is_err());
+        let e = Sheet::read(b"PK\x03\x04garbage").unwrap_err();
+        assert!(e.message.contains("Excel"), "{e}");
+    }
+}
