@@ -190,8 +190,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(data: &std::path::Path, listen: &str, demo: bool) -> anyhow::Result<ExitCode> {
+    // Reads share one connection and password checks are few: a small
+    // blocking pool keeps a full hall's burst from spawning hundreds of
+    // threads (and their memory).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(8)
         .build()?;
     rt.block_on(async {
         let (state, created) = crate::server::prepare(data, demo).await?;

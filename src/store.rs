@@ -758,11 +758,13 @@ impl Store {
         .await
     }
 
-    /// `seq` and `H(entry)` of the last entry (the manifest hash if none).
-    pub async fn log_head(&self, round_id: i64) -> Result<(u64, Hash), StoreError> {
+    /// The console's counts and the log's last entry (`seq`, `H(entry)`),
+    /// `None` before the first ballot; one read, no manifest.
+    pub async fn counts_and_head(
+        &self,
+        round_id: i64,
+    ) -> Result<(RoundCounts, Option<(u64, Hash)>), StoreError> {
         self.read(move |c| {
-            let row = load_round(c, round_id)?;
-            let m = row.manifest.ok_or(StoreError::NotFound("清单"))?;
             let last: Option<(u64, String)> = c
                 .query_row(
                     "SELECT seq, hash FROM entries WHERE round_id = ?1 ORDER BY seq DESC LIMIT 1",
@@ -770,13 +772,14 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            match last {
-                Some((seq, h)) => Ok((
-                    seq,
-                    Hash::parse_hex(&h).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                )),
-                None => Ok((0, m.body_hash())),
-            }
+            let last = last
+                .map(|(seq, h)| {
+                    Hash::parse_hex(&h)
+                        .map(|h| (seq, h))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                })
+                .transpose()?;
+            Ok((counts(c, round_id)?, last))
         })
         .await
     }
@@ -895,7 +898,7 @@ impl Writer {
         match log.prepare(ballot) {
             Ok(entry) => {
                 let json = to_canonical_string(&entry);
-                let hash = Hash::of(&entry);
+                let hash = Hash::of_bytes(json.as_bytes());
                 tx.execute(
                     "INSERT INTO entries (round_id, seq, credential, entry_json, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![round_id, entry.seq, entry.credential.to_hex(), json, hash.to_hex()],

@@ -822,8 +822,22 @@ async fn submit_ballot(
 ) -> ApiResult<Json<serde_json::Value>> {
     let req: SubmitReq =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad(format!("请求格式有误: {e}")))?;
-    let (election_id, round, rules) = st.store.round_rules(req.round_id).await?;
-    let election_id = ElectionId::parse(&election_id).map_err(|e| ApiError::bad(e.to_string()))?;
+    // The open round's rules are fixed and cached with its ballot; any other
+    // round is read (and its ballot refused by the log if it is not open).
+    let cached = st
+        .ballot_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .filter(|v| v.round_id == req.round_id);
+    let (election_id, round, rules) = match cached {
+        Some(v) => (v.election_id, v.round, v.rules.clone()),
+        None => {
+            let (e, r, rules) = st.store.round_rules(req.round_id).await?;
+            let e = ElectionId::parse(&e).map_err(|e| ApiError::bad(e.to_string()))?;
+            (e, r, rules)
+        }
+    };
     let credential = Credential::parse(&req.credential)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "credential", e.to_string()))?;
     let mut marks = Vec::with_capacity(req.marks.len());
@@ -886,12 +900,13 @@ async fn submit_ballot(
 // --- public ------------------------------------------------------------------------------
 
 async fn hall_status(State(st): St) -> ApiResult<Json<serde_json::Value>> {
-    if let Some(id) = st.store.open_round_id().await? {
-        let row = st.store.round(id).await?;
-        let c = st.store.counts(id).await?;
-        let (seq, head) = st.store.log_head(id).await?;
+    // Polled by the big screen and by observers: the cached ballot and two
+    // small reads, never the manifest's credential list.
+    if let Some(view) = open_ballot_view(&st).await? {
+        let (c, last) = st.store.counts_and_head(view.round_id).await?;
+        let (seq, head) = last.unwrap_or((0, view.manifest_hash));
         return Ok(Json(json!({
-            "state": "open", "title": row.draft.title, "round": row.round,
+            "state": "open", "title": view.title, "round": view.round,
             "present": c.present, "issued": c.issued, "returned": c.returned,
             "head": format!("{seq}:{head}"),
         })));

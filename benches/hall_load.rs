@@ -1,0 +1,299 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is a failed run
+//! A full hall under load: `minsheng serve` as its own process (so its
+//! memory is its own), a round with 3,000 deputies, every tablet checked in
+//! and holding its ballot, then all 3,000 ballots submitted at once over
+//! 3,000 open connections. Prints throughput, the latency of a durable
+//! submission (p50/p99/max) and the server's peak RSS.
+//!
+//!     cargo bench --bench hall_load            # 3,000 deputies
+//!     cargo bench --bench hall_load -- 500     # another size
+//!
+//! Targets on a 2-core machine: ≥ 2,000 ballots/s, p99 < 250 ms, RSS < 100 MB,
+//! with `synchronous=FULL` (the server's only mode).
+
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Peak resident memory of the server process, from /proc.
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(3000);
+    // The data dir on the real disk, so that fsync is real.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    println!("hall_load: {n} deputies, data in {}", dir.path().display());
+
+    // Accounts and keys, made by the library, then the server on its own.
+    let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
+    drop(state);
+    let password = created.accounts[0].1.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .args(["serve", "--data"])
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let base = server.base.clone();
+    let http = reqwest::Client::builder().build().unwrap();
+    for _ in 0..200 {
+        if http.get(format!("{base}/api/hall")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Staff: roster, round, open.
+    let staff = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login: Value = staff
+        .post(format!("{base}/api/login"))
+        .json(&json!({"username": "mishu", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = login["csrf"].as_str().unwrap().to_string();
+    let mut roster = String::from("编号,姓名,代表团,座位\n");
+    for i in 1..=n {
+        roster.push_str(&format!("{i:05},代表{i},第{}代表团,{i}\n", i % 12 + 1));
+    }
+    let r = staff
+        .post(format!("{base}/api/deputies/import"))
+        .header("X-CSRF-Token", &csrf)
+        .body(roster)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let candidates: Vec<Value> = (1..=12)
+        .map(|i| json!({"id": format!("P{i:02}"), "name": format!("民生项目{i}"), "lead_unit": "区住建局",
+                        "investment_yuan": 1_000_000 * i, "deadline": "2027-12-31", "summary": "负载测试"}))
+        .collect();
+    let draft = json!({"title": "负载测试", "assembly": "测试大会", "candidates": candidates,
+        "rules": {"seats": 10, "max_for": 10, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"}});
+    let round: Value = staff
+        .post(format!("{base}/api/rounds"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let round_id = round["id"].as_i64().unwrap();
+    let r = staff
+        .post(format!("{base}/api/rounds/{round_id}/open"))
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let codes: Value = staff
+        .get(format!("{base}/api/deputies/codes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<(String, String)> = codes["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["number"].as_str().unwrap().to_string(),
+                c["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+
+    // Every tablet checks in and takes its ballot (not timed: the morning's work).
+    println!(
+        "server peak RSS after login, roster, open: {:.1} MB",
+        server.peak_rss_mb()
+    );
+    let setup = Instant::now();
+    let gate = Arc::new(tokio::sync::Semaphore::new(32));
+    let mut tasks = vec![];
+    for (number, code) in codes {
+        let (http, base, gate) = (http.clone(), base.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let r = http
+                .post(format!("{base}/api/tablet/checkin"))
+                .json(&json!({"number": number, "code": code}))
+                .send()
+                .await
+                .unwrap();
+            let cookie = r
+                .headers()
+                .get("set-cookie")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string();
+            let b: Value = http
+                .post(format!("{base}/api/tablet/ballot"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            b["credential"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut credentials = Vec::with_capacity(n);
+    for t in tasks {
+        credentials.push(t.await.unwrap());
+    }
+    println!(
+        "setup: {n} check-ins and ballots issued in {:.1} s (server peak RSS so far {:.1} MB)",
+        setup.elapsed().as_secs_f64(),
+        server.peak_rss_mb()
+    );
+
+    // 3,000 connections, each opened and warm, then every ballot at once.
+    let warm = Arc::new(tokio::sync::Barrier::new(n + 1));
+    let barrier = Arc::new(tokio::sync::Barrier::new(n + 1));
+    let mut tasks = vec![];
+    for (i, credential) in credentials.into_iter().enumerate() {
+        let (base, warm, barrier) = (base.clone(), warm.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            // One client per tablet: its own connection.
+            let c = reqwest::Client::builder()
+                .http1_only()
+                .pool_max_idle_per_host(1)
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap();
+            c.get(format!("{base}/api/hall")).send().await.unwrap();
+            let marks: serde_json::Map<String, Value> = (1..=12)
+                .map(|p| {
+                    let m = match (i + p) % 3 {
+                        0 => "for",
+                        1 => "against",
+                        _ => "abstain",
+                    };
+                    (format!("P{p:02}"), json!(m))
+                })
+                .collect();
+            let body = serde_json::to_vec(
+                &json!({"round_id": round_id, "credential": credential, "marks": marks}),
+            )
+            .unwrap();
+            warm.wait().await;
+            barrier.wait().await;
+            let t = Instant::now();
+            let r = c
+                .post(format!("{base}/api/ballots"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let ok = r.status() == 200;
+            let _ = r.bytes().await;
+            (t.elapsed(), ok)
+        }));
+    }
+    warm.wait().await;
+    println!(
+        "{n} connections open and warm: server peak RSS {:.1} MB",
+        server.peak_rss_mb()
+    );
+    barrier.wait().await;
+    let start = Instant::now();
+    let mut latencies = Vec::with_capacity(n);
+    let mut failed = 0;
+    for t in tasks {
+        let (d, ok) = t.await.unwrap();
+        latencies.push(d);
+        failed += usize::from(!ok);
+    }
+    let wall = start.elapsed();
+    latencies.sort();
+
+    let counts: Value = staff
+        .get(format!("{base}/api/rounds/{round_id}/counts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed, 0, "every ballot gets a receipt");
+    assert_eq!(counts["returned"].as_u64(), Some(n as u64));
+    println!(
+        "submit: {n} ballots over {n} concurrent connections in {:.3} s = {:.0} ballots/s (synchronous=FULL)",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "latency of a durable submission: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.99)),
+        ms(*latencies.last().unwrap())
+    );
+    println!("server peak RSS: {:.1} MB", server.peak_rss_mb());
+    println!("targets: ≥ 2000 ballots/s, p99 < 250 ms, RSS < 100 MB");
+}
