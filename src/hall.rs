@@ -382,6 +382,31 @@ impl RoundDraft {
     }
 }
 
+/// The draft of the round that must follow `result`, if any: a runoff over
+/// the projects tied at the last seat, a revote over those that did not pass
+/// (when the rules say so), or the same vote again after a void round. It
+/// is chained to `result` by its tally hash; `max_for` is the seats left.
+pub fn next_draft(draft: &RoundDraft, result: &ResultBody) -> Option<RoundDraft> {
+    use crate::core::tally::{next_round, NextRound};
+    let (ids, seats) = match next_round(&draft.rules, result)? {
+        NextRound::Repeat => {
+            return Some(RoundDraft {
+                previous_result: Some(Hash::of(result)),
+                ..draft.clone()
+            })
+        }
+        NextRound::Runoff { candidates, seats } | NextRound::Revote { candidates, seats } => {
+            (candidates, seats)
+        }
+    };
+    let mut next = draft.clone();
+    next.candidates.retain(|c| ids.contains(&c.id));
+    next.rules.seats = seats;
+    next.rules.max_for = seats.min(draft.rules.max_for).max(1);
+    next.previous_result = Some(Hash::of(result));
+    Some(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +452,73 @@ mod tests {
         assert!(errs[1].message.contains("完成时限"));
         let errs = parse_candidates(&sheet("编号,项目名称\nP1,x\n")).unwrap_err();
         assert!(errs[0].message.contains("项目内容"));
+    }
+
+    #[test]
+    fn a_tie_at_the_last_seat_drafts_a_chained_runoff_over_the_tied_projects() {
+        use crate::core::chain::VoteLog;
+        use crate::core::tally::{Attendance, Tally};
+        use crate::core::testkit::{ballot, Fixture};
+        // 3 projects, 1 seat, 6 deputies: C01 and C02 both get 4 votes.
+        let f = Fixture::new(3, 1, 6);
+        let mut log = VoteLog::open(&f.manifest);
+        let mut tally = Tally::new(&f.manifest);
+        for (i, m) in [
+            "C01:for", "C01:for", "C01:for", "C01:for", "C02:for", "C02:for",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (e, _) = log.append(&ballot(&f, i, m)).unwrap();
+            tally.add(&e);
+        }
+        let draft = RoundDraft {
+            title: "测试".into(),
+            assembly: "测试大会".into(),
+            rules: f.manifest.rules.clone(),
+            candidates: f.manifest.candidates.clone(),
+            previous_result: None,
+        };
+        let closed = Timestamp::parse("2027-01-12T11:00:00+08:00").unwrap();
+        let att = Attendance {
+            present: 6,
+            issued: 6,
+        };
+        let decided = tally.result(
+            &f.manifest,
+            log.manifest_hash(),
+            log.head(),
+            att,
+            closed.clone(),
+        );
+        assert!(
+            next_draft(&draft, &decided).is_none(),
+            "C01 passes alone: nothing follows"
+        );
+
+        // 10 deputies, 2 marks allowed, 1 seat: C01 and C02 both get 6.
+        let mut f = Fixture::new(3, 1, 10);
+        f.manifest.rules.max_for = 2;
+        let mut log = VoteLog::open(&f.manifest);
+        let mut tally = Tally::new(&f.manifest);
+        for i in 0..6 {
+            let (e, _) = log.append(&ballot(&f, i, "C01:for C02:for")).unwrap();
+            tally.add(&e);
+        }
+        let att = Attendance {
+            present: 10,
+            issued: 10,
+        };
+        let tied = tally.result(&f.manifest, log.manifest_hash(), log.head(), att, closed);
+        let ids = |v: &[CandidateId]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&tied.runoff), vec!["C01", "C02"], "{tied:?}");
+        let mut draft = draft;
+        draft.rules = f.manifest.rules.clone();
+        let next = next_draft(&draft, &tied).expect("a runoff follows a tie");
+        assert_eq!(next.previous_result, Some(Hash::of(&tied)));
+        let next_ids: Vec<_> = next.candidates.iter().map(|c| c.id).collect();
+        assert_eq!(ids(&next_ids), vec!["C01", "C02"]);
+        assert_eq!((next.rules.seats, next.rules.max_for), (1, 1));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod core;
 pub mod demo;
 pub mod hall;
 pub mod keys;
+pub mod paper;
 pub mod sample;
 pub mod server;
 pub mod sheets;

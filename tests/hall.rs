@@ -5,38 +5,13 @@
 
 mod common;
 
-use common::app::{call, TestApp};
+use common::app::{call, draft, roster_csv, TestApp};
 use common::verifiers::{both, both_with, Outcome};
 use minsheng::core::canon::Hash;
 use minsheng::core::record::{ResultBody, Role};
 use minsheng::keys::Signer;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-
-fn roster_csv(n: usize) -> String {
-    let mut s = String::from("编号,姓名,代表团,座位\n");
-    for i in 1..=n {
-        s.push_str(&format!(
-            "{i:03},代表{i},第{}代表团,{}排{}座\n",
-            i % 4 + 1,
-            i / 10 + 1,
-            i % 10 + 1
-        ));
-    }
-    s
-}
-
-fn draft() -> Value {
-    let candidates: Vec<Value> = (1..=5)
-        .map(|i| {
-            json!({"id": format!("P{i:02}"), "name": format!("项目{i}"), "lead_unit": "区住建局",
-                   "investment_yuan": 1_000_000 * i, "deadline": "2027-12-31", "summary": "测试"})
-        })
-        .collect();
-    json!({"title": "测试票决", "assembly": "测试大会",
-           "rules": {"seats": 3, "max_for": 3, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"},
-           "candidates": candidates})
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() {

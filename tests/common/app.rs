@@ -167,3 +167,124 @@ pub async fn call(
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
+
+/// A roster of `n` deputies `001..`, as CSV.
+pub fn roster_csv(n: usize) -> String {
+    let mut s = String::from("编号,姓名,代表团,座位\n");
+    for i in 1..=n {
+        s.push_str(&format!(
+            "{i:03},代表{i},第{}代表团,{}排{}座\n",
+            i % 4 + 1,
+            i / 10 + 1,
+            i % 10 + 1
+        ));
+    }
+    s
+}
+
+/// A draft: 5 projects P01..P05, 3 seats, up to 3 赞成.
+pub fn draft() -> Value {
+    let candidates: Vec<Value> = (1..=5)
+        .map(|i| {
+            json!({"id": format!("P{i:02}"), "name": format!("项目{i}"), "lead_unit": "区住建局",
+                   "investment_yuan": 1_000_000 * i, "deadline": "2027-12-31", "summary": "测试"})
+        })
+        .collect();
+    json!({"title": "测试票决", "assembly": "测试大会",
+           "rules": {"seats": 3, "max_for": 3, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"},
+           "candidates": candidates})
+}
+
+/// Every deputy's number and 签到码.
+pub async fn codes(staff: &StaffClient) -> Vec<(String, String)> {
+    let (_, j) = staff.get("/api/deputies/codes").await;
+    j["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["number"].as_str().unwrap().to_string(),
+                c["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A deputy's tablet: checked in, holding its ballot for the open round.
+pub struct Tablet {
+    pub c: reqwest::Client,
+    pub base: String,
+    pub round_id: i64,
+    pub credential: String,
+}
+
+impl Tablet {
+    pub async fn check_in(base: &str, number: &str, code: &str) -> Tablet {
+        let c = TestApp::client();
+        let (s, j) = call(
+            &c,
+            "POST",
+            format!("{base}/api/tablet/checkin"),
+            "",
+            Some(json!({"number": number, "code": code})),
+        )
+        .await;
+        assert_eq!(s, 200, "{j}");
+        let (s, b) = call(&c, "POST", format!("{base}/api/tablet/ballot"), "", None).await;
+        assert_eq!(s, 200, "{b}");
+        Tablet {
+            c,
+            base: base.to_string(),
+            round_id: b["ballot"]["round_id"].as_i64().unwrap(),
+            credential: b["credential"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Submits the ballot without cookies; the status and the answer.
+    pub async fn vote(&self, marks: Value) -> (u16, Value) {
+        let anon = reqwest::Client::new();
+        let body =
+            json!({"round_id": self.round_id, "credential": self.credential, "marks": marks});
+        call(
+            &anon,
+            "POST",
+            format!("{}/api/ballots", self.base),
+            "",
+            Some(body),
+        )
+        .await
+    }
+}
+
+/// Both test scrutineers sign the closed round's result; then it is published.
+pub async fn attest_and_publish(staff: &StaffClient, id: i64) -> String {
+    use minsheng::core::record::{ResultBody, Role};
+    let (s, status) = staff.get(&format!("/api/rounds/{id}/result")).await;
+    assert_eq!(s, 200, "{status}");
+    let result: ResultBody = serde_json::from_value(status["result"].clone()).unwrap();
+    for name in ["scrutineer-1", "scrutineer-2"] {
+        let sig = Signer::for_tests(name).sign(Role::Scrutineer, &result);
+        let body = json!({"public_key": sig.public_key, "signature": sig.signature});
+        let (s, j) = staff.post(&format!("/api/rounds/{id}/attest"), body).await;
+        assert_eq!(s, 200, "{j}");
+    }
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    j["tally_hash"].as_str().unwrap().to_string()
+}
+
+/// The published bundle of a round, written into the app's temp dir.
+pub async fn bundle_file(app: &TestApp, id: i64) -> std::path::PathBuf {
+    let text = reqwest::get(format!("{}/results/{id}/bundle.jsonl", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = app.dir.path().join(format!("bundle-{id}.jsonl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}

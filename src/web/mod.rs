@@ -27,6 +27,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod paper;
+pub use paper::BallotSheets;
+
 /// Everything a handler needs.
 pub struct AppState {
     pub store: Store,
@@ -96,6 +99,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/rounds/{id}/result", get(round_result))
         .route("/api/rounds/{id}/attest", post(attest))
         .route("/api/rounds/{id}/publish", post(publish))
+        .route("/api/rounds/{id}/runoff", post(paper::runoff))
+        .route("/api/rounds/{id}/mode", post(paper::set_mode))
+        // paper ballots and the count (计票)
+        .route("/count", get(paper::count_page))
+        .route("/console/print/{id}/{batch}", get(paper::print_page))
+        .route("/api/rounds/{id}/paper", get(paper::status))
+        .route("/api/rounds/{id}/paper/print", post(paper::print))
+        .route("/api/rounds/{id}/paper/void", post(paper::void))
+        .route("/api/rounds/{id}/paper/handed-out", post(paper::handed_out))
+        .route("/api/rounds/{id}/paper/box", post(paper::box_count))
+        .route("/api/rounds/{id}/paper/override", post(paper::override_box))
+        .route("/api/rounds/{id}/paper/entries", post(paper::enter))
+        .route("/api/rounds/{id}/paper/rulings", post(paper::rule))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }
@@ -445,9 +461,16 @@ async fn list_rounds(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_
     let list: Vec<_> = rounds
         .iter()
         .map(|r| {
+            // A published round that must be followed (tie, revote, void) and is not yet.
+            let next = r
+                .result
+                .as_ref()
+                .filter(|_| r.state == RoundState::Published)
+                .and_then(|res| crate::hall::next_draft(&r.draft, res))
+                .filter(|n| !rounds.iter().any(|o| o.draft.previous_result == n.previous_result));
             json!({"id": r.id, "election_id": r.election_id, "round": r.round, "state": r.state,
                    "state_label": r.state.label_zh(), "title": r.draft.title, "candidates": r.draft.candidates.len(),
-                   "seats": r.draft.rules.seats})
+                   "seats": r.draft.rules.seats, "needs_next": next.is_some()})
         })
         .collect();
     Ok(Json(json!({"rounds": list})))
@@ -584,6 +607,7 @@ async fn round_counts(
         "state": row.state, "state_label": row.state.label_zh(),
         "total_deputies": c.total_deputies, "present": c.present, "issued": c.issued, "returned": c.returned,
         "quorum": crate::core::tally::quorum(c.total_deputies),
+        "mode": c.mode, "tablet_issued": c.tablet_issued, "paper": c.paper,
     })))
 }
 
@@ -883,6 +907,12 @@ async fn submit_ballot(
                 e.to_string(),
             ),
             SubmitError::NotOpen => ApiError::new(StatusCode::CONFLICT, "not_open", e.to_string()),
+            SubmitError::PaperOnly => {
+                ApiError::new(StatusCode::CONFLICT, "paper_only", e.to_string())
+            }
+            SubmitError::PaperCredential => {
+                ApiError::new(StatusCode::FORBIDDEN, "paper_credential", e.to_string())
+            }
             SubmitError::Storage(_) => {
                 eprintln!("ballot not stored: {e}");
                 ApiError::new(
@@ -994,20 +1024,62 @@ async fn hall_page() -> Response {
     page(HallPage)
 }
 
+pub struct PublishedRound {
+    pub id: i64,
+    pub title: String,
+    pub round: u64,
+    pub decided: usize,
+    pub runoff: usize,
+    pub tally_hash: String,
+}
+
+/// A project decided in some round: the year's 民生实事 list.
+pub struct DecidedProject {
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub round: u64,
+    pub votes_for: u64,
+}
+
 #[derive(Template)]
 #[template(path = "results.html")]
 struct ResultsPage {
-    rounds: Vec<(i64, String, u64)>,
+    rounds: Vec<PublishedRound>,
+    decided: Vec<DecidedProject>,
 }
 
 async fn results_page(State(st): St) -> ApiResult<Response> {
-    let rounds = st.store.rounds().await?;
-    let rounds = rounds
+    let rows = st.store.rounds().await?;
+    let mut rounds = vec![];
+    let mut decided = vec![];
+    // Rows come in (election, round) order: the rounds in the order they were held.
+    for r in rows
         .into_iter()
         .filter(|r| r.state == RoundState::Published)
-        .map(|r| (r.id, r.draft.title, r.round))
-        .collect();
-    Ok(page(ResultsPage { rounds }))
+    {
+        let Some(result) = r.result else { continue };
+        for id in &result.decided {
+            if let Some(c) = r.draft.candidates.iter().find(|c| &c.id == id) {
+                decided.push(DecidedProject {
+                    name: c.name.clone(),
+                    lead_unit: c.lead_unit.clone(),
+                    investment: yuan_wan(c.investment_yuan),
+                    round: r.round,
+                    votes_for: result.tally.get(id).map_or(0, |t| t.for_),
+                });
+            }
+        }
+        rounds.push(PublishedRound {
+            id: r.id,
+            title: r.draft.title,
+            round: r.round,
+            decided: result.decided.len(),
+            runoff: result.runoff.len(),
+            tally_hash: Hash::of(&result).to_hex(),
+        });
+    }
+    Ok(page(ResultsPage { rounds, decided }))
 }
 
 pub struct ResultLine {

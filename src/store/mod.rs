@@ -14,13 +14,20 @@ use crate::core::credential::Credential;
 use crate::core::record::*;
 use crate::core::tally::{Attendance, Tally};
 use crate::hall::{RosterRow, RoundDraft, RoundState, StaffRole};
+use crate::paper::{Mode, PaperTally};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_hall.sql")];
+mod paper;
+pub use paper::{Dispute, PaperOutcome, PaperStatus};
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_hall.sql"),
+    include_str!("../../migrations/0002_paper.sql"),
+];
 /// The most ballots committed in one transaction.
 const MAX_GROUP: usize = 512;
 
@@ -45,6 +52,10 @@ pub enum SubmitError {
     Ballot(#[from] BallotError),
     #[error("本轮投票未开始或已结束 (the round is not open)")]
     NotOpen,
+    #[error("本轮已改为纸质投票，平板不能再投票，请领取纸质选票 (the round takes paper only)")]
+    PaperOnly,
+    #[error("这是纸质选票的凭证，只能由计票人录入 (a paper ballot's credential)")]
+    PaperCredential,
     #[error("选票未能保存，请重试 (not stored: {0})")]
     Storage(String),
 }
@@ -102,12 +113,17 @@ pub struct RoundRow {
 }
 
 /// 发出/收回: the numbers the console shows while a round is open.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct RoundCounts {
     pub total_deputies: u64,
     pub present: u64,
+    /// Tablets and paper (see [`crate::paper::issued`]).
     pub issued: u64,
+    /// Ballots in the log, both channels.
     pub returned: u64,
+    pub mode: Mode,
+    pub tablet_issued: u64,
+    pub paper: PaperTally,
 }
 
 fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
@@ -619,6 +635,9 @@ impl Store {
             if state.as_deref() != Some("open") {
                 return Err(StoreError::Conflict("本轮投票未开始或已结束".into()));
             }
+            if paper::mode(tx, round_id)? == Mode::Paper {
+                return Err(StoreError::Conflict("本轮已改为纸质投票，请向工作人员领取纸质选票".into()));
+            }
             let present: bool =
                 tx.query_row("SELECT present FROM deputies WHERE id = ?1", [deputy_id], |r| r.get(0))?;
             if !present {
@@ -666,6 +685,7 @@ impl Store {
                 }
                 let manifest = row.manifest.ok_or_else(|| StoreError::Corrupt("no manifest".into()))?.body;
                 let c = counts(&tx, round_id)?;
+                c.paper.close_check().map_err(|e| StoreError::Conflict(e.to_string()))?;
                 let (log, tally) = replay(&tx, round_id, &manifest)?;
                 let att = Attendance { present: c.present, issued: c.issued };
                 let result = tally.result(&manifest, log.manifest_hash(), log.head(), att, closed_at);
@@ -674,6 +694,7 @@ impl Store {
                     params![round_id, c.present, to_canonical_string(&result)],
                 )?;
                 tx.execute("DELETE FROM credential_stack WHERE round_id = ?1", [round_id])?;
+                paper::wipe_printed(&tx, round_id)?;
                 tx.commit()?;
                 w.logs.remove(&round_id);
                 Ok(result)
@@ -885,7 +906,7 @@ impl Writer {
         }
     }
 
-    fn append_one(
+    pub(super) fn append_one(
         logs: &mut HashMap<i64, VoteLog>,
         tx: &Transaction,
         round_id: i64,
@@ -895,6 +916,25 @@ impl Writer {
         let Some(log) = Writer::log_for(logs, tx, round_id).map_err(storage)? else {
             return Err(SubmitError::NotOpen);
         };
+        if ballot.channel == Channel::Tablet {
+            if paper::is_paper(tx, round_id, &ballot.credential).map_err(storage)? {
+                return Err(SubmitError::PaperCredential);
+            }
+            if paper::mode(tx, round_id).map_err(storage)? == Mode::Paper {
+                // A retry of a ballot already in still gets its receipt below.
+                let known = tx
+                    .query_row(
+                        "SELECT 1 FROM entries WHERE round_id = ?1 AND credential = ?2",
+                        params![round_id, ballot.credential.to_hex()],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(|e| storage(e.into()))?;
+                if known.is_none() {
+                    return Err(SubmitError::PaperOnly);
+                }
+            }
+        }
         match log.prepare(ballot) {
             Ok(entry) => {
                 let json = to_canonical_string(&entry);
@@ -1017,21 +1057,27 @@ fn counts(c: &Connection, round_id: i64) -> Result<RoundCounts, StoreError> {
     let present = c.query_row("SELECT COUNT(*) FROM deputies WHERE present = 1", [], |r| {
         r.get(0)
     })?;
-    let issued = c.query_row(
+    let tablet_issued = c.query_row(
         "SELECT COUNT(*) FROM ballots_issued WHERE round_id = ?1",
         [round_id],
         |r| r.get(0),
     )?;
-    let returned = c.query_row(
+    let returned: u64 = c.query_row(
         "SELECT COUNT(*) FROM entries WHERE round_id = ?1",
         [round_id],
         |r| r.get(0),
     )?;
+    let mode = paper::mode(c, round_id)?;
+    let paper = paper::paper_tally(c, round_id)?;
+    let tablet_returned = returned.saturating_sub(paper.entered);
     Ok(RoundCounts {
         total_deputies,
         present,
-        issued,
+        issued: crate::paper::issued(mode, tablet_issued, tablet_returned, paper.handed_out),
         returned,
+        mode,
+        tablet_issued,
+        paper,
     })
 }
 

@@ -1,0 +1,563 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! Paper over HTTP: a round that starts on tablets and goes to paper, paper
+//! ballots printed, spoiled and reprinted, handed out, voided when unused,
+//! entered twice by two counters, a disagreement ruled by the chief
+//! scrutineer, an over-cap ballot, an unclear mark, a duplicate, a foreign
+//! code, the box count and its override — then the tie taken to a runoff,
+//! and every bundle checked by both verifiers.
+
+mod common;
+
+use common::app::{
+    attest_and_publish, bundle_file, call, codes, roster_csv, StaffClient, Tablet, TestApp,
+};
+use common::verifiers::{both, minsheng, Outcome};
+use minsheng::core::credential::Credential;
+use minsheng::core::record::ResultBody;
+use serde_json::{json, Value};
+
+/// The credentials printed on a page of paper ballots, read off the page.
+fn printed_credentials(html: &str) -> Vec<Credential> {
+    html.split("class=\"code\">")
+        .skip(1)
+        .map(|rest| Credential::parse(rest.split('<').next().unwrap()).unwrap())
+        .collect()
+}
+
+async fn print_batch(staff: &StaffClient, id: i64, count: u64) -> (String, Vec<Credential>) {
+    let (s, j) = staff
+        .post(
+            &format!("/api/rounds/{id}/paper/print"),
+            json!({"count": count}),
+        )
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let url = j["url"].as_str().unwrap().to_string();
+    let html = staff
+        .c
+        .get(format!("{}{url}", staff.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let creds = printed_credentials(&html);
+    assert_eq!(creds.len() as u64, count);
+    (html, creds)
+}
+
+/// The QR text of a credential in this round, as a USB scanner types it.
+fn qr(c: &Credential, round: u64) -> String {
+    c.qr_text(&"shiguai-2027".parse().unwrap(), round)
+}
+
+async fn enter(counter: &StaffClient, id: i64, code: &str, marks: Value) -> (u16, Value) {
+    counter
+        .post(
+            &format!("/api/rounds/{id}/paper/entries"),
+            json!({"code": code, "marks": marks}),
+        )
+        .await
+}
+
+/// Both counters enter the same reading; the second entry appends it.
+async fn enter_twice(a: &StaffClient, b: &StaffClient, id: i64, code: &str, marks: Value) -> Value {
+    let (s, j) = enter(a, id, code, marks.clone()).await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
+    let (s, j) = enter(b, id, code, marks).await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    j
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verifiers() {
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let mishu = app.login().await;
+    let chief = app.login_as("zongjianpiao").await;
+    let scrutineer = app.login_as("jianpiao1").await;
+    let c1 = app.login_as("jipiao1").await;
+    let c2 = app.login_as("jipiao2").await;
+
+    let (s, _) = mishu
+        .post_text("/api/deputies/import", roster_csv(20))
+        .await;
+    assert_eq!(s, 200);
+    let codes = codes(&mishu).await;
+    // Three projects, one seat, up to two 赞成 a ballot.
+    let candidates: Vec<Value> = (1..=3)
+        .map(|i| {
+            json!({"id": format!("P{i:02}"), "name": format!("项目{i}"), "lead_unit": "区民政局",
+                         "investment_yuan": 500_000 * i, "deadline": "2027-09-30", "summary": ""})
+        })
+        .collect();
+    let draft = json!({"title": "2027年民生实事项目", "assembly": "测试区第一届人民代表大会第五次会议", "candidates": candidates,
+        "rules": {"seats": 1, "max_for": 2, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"}});
+    let (_, j) = mishu.post("/api/rounds", draft).await;
+    let id = j["id"].as_i64().unwrap();
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+
+    // Nine tablets take ballots; eight vote before the network goes down.
+    let mut tablets = vec![];
+    for (number, code) in codes.iter().take(9) {
+        tablets.push(Tablet::check_in(&base, number, code).await);
+    }
+    for t in &tablets[..8] {
+        let (s, j) = t.vote(json!({"P01": "for", "P02": "for"})).await;
+        assert_eq!(s, 200, "{j}");
+    }
+    // Everyone else is checked in by staff.
+    let (_, d) = mishu.get("/api/deputies").await;
+    for dep in d["deputies"].as_array().unwrap() {
+        if !dep["present"].as_bool().unwrap() {
+            let (s, _) = mishu
+                .post(
+                    &format!("/api/deputies/{}/present", dep["id"]),
+                    json!({"present": true}),
+                )
+                .await;
+            assert_eq!(s, 200);
+        }
+    }
+
+    // Paper: fourteen printed, one spoiled and reprinted.
+    let (_, mut paper) = print_batch(&mishu, id, 14).await;
+    let spoiled = paper.remove(0);
+    let (s, j) = mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/void"),
+            json!({"code": qr(&spoiled, 1), "reason": "spoiled"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let url = j["reprint"]["url"].as_str().unwrap();
+    let html = mishu
+        .c
+        .get(format!("{base}{url}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    paper.extend(printed_credentials(&html));
+    assert_eq!(paper.len(), 14);
+    // A printed credential is not a tablet's: it cannot be sent as a tablet ballot.
+    let anon = reqwest::Client::new();
+    let (s, j) = call(
+        &anon,
+        "POST",
+        format!("{base}/api/ballots"),
+        "",
+        Some(json!({"round_id": id, "credential": paper[0].text(), "marks": {}})),
+    )
+    .await;
+    assert_eq!(
+        (s, j["code"].as_str()),
+        (403, Some("paper_credential")),
+        "{j}"
+    );
+
+    // The switch: the ninth tablet never voted and is now refused.
+    let (s, _) = mishu
+        .post(&format!("/api/rounds/{id}/mode"), json!({"mode": "paper"}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, j) = tablets[8].vote(json!({"P03": "for"})).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("paper_only")), "{j}");
+    // A tablet that voted before the switch still gets its receipt on a retry.
+    let (s, _) = tablets[0].vote(json!({"P01": "for", "P02": "for"})).await;
+    assert_eq!(s, 200);
+
+    // 发出: twelve on paper. More than present minus the tablets that voted is refused.
+    let (s, j) = mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/handed-out"),
+            json!({"count": 13}),
+        )
+        .await;
+    assert_eq!(s, 409, "{j}");
+    let (s, _) = mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/handed-out"),
+            json!({"count": 12}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, c) = mishu.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(
+        (c["issued"].as_u64(), c["returned"].as_u64()),
+        (Some(20), Some(8)),
+        "{c}"
+    );
+
+    // The two unused ballots are scanned back and voided.
+    let unused: Vec<Credential> = paper.split_off(12);
+    for u in &unused {
+        let (s, j) = scrutineer
+            .post(
+                &format!("/api/rounds/{id}/paper/void"),
+                json!({"code": u.grouped(), "reason": "unused"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{j}");
+    }
+
+    // The count. Nine plain ballots, entered by both counters.
+    let both_for = json!({"P01": "for", "P02": "for"});
+    for p in &paper[..9] {
+        enter_twice(&c1, &c2, id, &qr(p, 1), both_for.clone()).await;
+    }
+    // A counter cannot enter the same ballot twice, nor see the round's result.
+    let (s, _) = enter(&c1, id, &qr(&paper[9], 1), both_for.clone()).await;
+    assert_eq!(s, 200);
+    let (s, j) = enter(&c1, id, &qr(&paper[9], 1), both_for.clone()).await;
+    assert_eq!(s, 409, "{j}");
+    let (s, _) = c1.get(&format!("/api/rounds/{id}/result")).await;
+    assert_eq!(s, 403);
+    // While a ballot waits for its second reading the round cannot close.
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 409);
+    assert!(
+        j["error"].as_str().unwrap().contains("未完成双人录入"),
+        "{j}"
+    );
+    // The second counter reads P02 as unclear: disputed, ruled by the chief.
+    let (s, j) = enter(
+        &c2,
+        id,
+        &paper[9].grouped(),
+        json!({"P01": "for", "P02": "unclear"}),
+    )
+    .await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("disputed")), "{j}");
+    let (_, status) = c1.get(&format!("/api/rounds/{id}/paper")).await;
+    assert!(
+        status["disputes"][0].get("readings").is_none(),
+        "a counter never sees the readings"
+    );
+    let (_, status) = chief.get(&format!("/api/rounds/{id}/paper")).await;
+    let dispute = &status["disputes"][0];
+    assert_eq!(dispute["readings"].as_array().unwrap().len(), 2);
+    let (s, _) = c1
+        .post(
+            &format!("/api/rounds/{id}/paper/rulings"),
+            json!({"commitment": dispute["commitment"], "marks": both_for}),
+        )
+        .await;
+    assert_eq!(s, 403, "only the chief scrutineer rules");
+    let (s, j) = chief
+        .post(
+            &format!("/api/rounds/{id}/paper/rulings"),
+            json!({"commitment": dispute["commitment"], "marks": both_for}),
+        )
+        .await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    // Over the cap: recorded void, not dropped.
+    enter_twice(
+        &c1,
+        &c2,
+        id,
+        &qr(&paper[10], 1),
+        json!({"P01": "for", "P02": "for", "P03": "for"}),
+    )
+    .await;
+    // Unclear marks: those projects count for nothing, the rest does.
+    enter_twice(
+        &c1,
+        &c2,
+        id,
+        &qr(&paper[11], 1),
+        json!({"P01": "unclear", "P02": "unclear", "P03": "for"}),
+    )
+    .await;
+    // From the box, but not counted: a photocopy, a voided ballot, another round's ballot.
+    let (s, j) = enter(&c1, id, &qr(&paper[0], 1), both_for.clone()).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
+    assert!(j["error"].as_str().unwrap().contains("重复"));
+    let (s, j) = enter(&c2, id, &qr(&unused[0], 1), both_for.clone()).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
+    assert!(j["error"].as_str().unwrap().contains("作废"));
+    let (s, j) = enter(&c1, id, &qr(&paper[1], 9), both_for.clone()).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
+    // A tablet credential already used, typed at the counting table: a duplicate.
+    let (s, j) = enter(&c2, id, &tablets[1].credential, both_for.clone()).await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
+    let (s, _) = enter(&c1, id, "not a code", both_for.clone()).await;
+    assert_eq!(s, 400);
+
+    // The box held 12 ballots and 4 set aside = 16; the scrutineers count 17.
+    let (_, status) = scrutineer.get(&format!("/api/rounds/{id}/paper")).await;
+    assert_eq!(
+        (
+            status["tally"]["entered"].as_u64(),
+            status["tally"]["set_aside"].as_u64()
+        ),
+        (Some(12), Some(4)),
+        "{status}"
+    );
+    let (s, _) = scrutineer
+        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 17}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 409);
+    assert!(j["error"].as_str().unwrap().contains("不一致"), "{j}");
+    let (s, _) = scrutineer
+        .post(
+            &format!("/api/rounds/{id}/paper/override"),
+            json!({"note": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "only the chief scrutineer overrides");
+    let (s, j) = chief
+        .post(
+            &format!("/api/rounds/{id}/paper/override"),
+            json!({"note": "重新清点后确认多出一张空白纸"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let (s, closed) = mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    let result: ResultBody = serde_json::from_value(closed["result"].clone()).unwrap();
+    assert_eq!(
+        (
+            result.issued,
+            result.returned,
+            result.valid,
+            result.void,
+            result.round_valid
+        ),
+        (20, 20, 19, 1, true)
+    );
+    let t = |p: &str| result.tally[&p.parse().unwrap()];
+    assert_eq!((t("P01").for_, t("P01").unclear), (18, 1));
+    assert_eq!((t("P02").for_, t("P02").unclear), (18, 1));
+    assert_eq!(t("P03").for_, 1, "the void ballot's P03 is not counted");
+    let ids = |v: &[minsheng::core::record::CandidateId]| {
+        v.iter().map(|c| c.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&result.runoff),
+        vec!["P01", "P02"],
+        "a tie at the only seat"
+    );
+    assert!(result.decided.is_empty());
+
+    // The ruling is recorded with who made it; no printed credential survives the close.
+    let db = rusqlite::Connection::open(app.dir.path().join("minsheng.db")).unwrap();
+    let ruled_by: String = db
+        .query_row(
+            "SELECT s.username FROM paper_rulings r JOIN staff s ON s.id = r.chief_id",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ruled_by, "zongjianpiao");
+    let raw: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM paper_ballots WHERE credential IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, 0);
+
+    let hash1 = attest_and_publish(&mishu, id).await;
+    let b1 = bundle_file(&app, id).await;
+    assert_eq!(both(&b1), Outcome::Verified(hash1.clone()));
+    let bundle = std::fs::read_to_string(&b1).unwrap();
+    assert_eq!(bundle.matches("\"channel\":\"paper\"").count(), 12);
+    assert_eq!(bundle.matches("\"void\":\"over_cap\"").count(), 1);
+
+    // The runoff: the tied projects, the seat left, chained to round 1.
+    let (_, rounds) = mishu.get("/api/rounds").await;
+    assert_eq!(rounds["rounds"][0]["needs_next"], true);
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/runoff"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    assert_eq!(j["candidates"], json!(["P01", "P02"]));
+    let id2 = j["id"].as_i64().unwrap();
+    let (s, _) = mishu
+        .post(&format!("/api/rounds/{id}/runoff"), json!({}))
+        .await;
+    assert_eq!(s, 409, "one runoff per round");
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id2}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    for (i, (number, code)) in codes.iter().enumerate().take(15) {
+        let t = Tablet::check_in(&base, number, code).await;
+        let (s, j) = t
+            .vote(json!({(if i < 12 { "P01" } else { "P02" }): "for"}))
+            .await;
+        assert_eq!(s, 200, "{j}");
+    }
+    let (s, closed) = mishu
+        .post(&format!("/api/rounds/{id2}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    let r2: ResultBody = serde_json::from_value(closed["result"].clone()).unwrap();
+    assert_eq!(ids(&r2.decided), vec!["P01"]);
+    let hash2 = attest_and_publish(&mishu, id2).await;
+    let b2 = bundle_file(&app, id2).await;
+    assert_eq!(both(&b2), Outcome::Verified(hash2.clone()));
+    // The chain of rounds, given together.
+    let out = minsheng().arg("verify").arg(&b1).arg(&b2).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&hash2));
+    let out = minsheng().arg("verify").arg(&b2).arg(&b1).output().unwrap();
+    assert!(!out.status.success(), "rounds out of order are refused");
+
+    // The public page: the rounds in order, and the year's list across rounds.
+    let page = reqwest::get(format!("{base}/results"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("确定的民生实事项目（1 个）"), "{page}");
+    let first = page.find(&hash1).unwrap();
+    let second = page.find(&hash2).unwrap();
+    assert!(first < second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_ballots_render_to_a_pdf_whose_qr_codes_hold_every_credential() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        if std::env::var_os("MINSHENG_SKIP_BROWSER").is_some() {
+            eprintln!("SKIPPED: no Chromium (MINSHENG_SKIP_BROWSER is set)");
+            return;
+        }
+        panic!("Chromium is not installed: run `apt-get install chromium poppler-utils` (.ci/run does), or set MINSHENG_SKIP_BROWSER=1 to skip this test knowingly");
+    };
+    let app = TestApp::spawn().await;
+    let mishu = app.login().await;
+    let (s, _) = mishu
+        .post_text("/api/deputies/import", roster_csv(12))
+        .await;
+    assert_eq!(s, 200);
+    let (_, j) = mishu.post("/api/rounds", common::app::draft()).await;
+    let id = j["id"].as_i64().unwrap();
+    let (s, _) = mishu
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    for per_page in [1, 2] {
+        let (html, creds) = print_batch(&mishu, id, 5).await;
+        let html = if per_page == 2 {
+            let url = format!("{}/console/print/{id}/2?per_page=2", app.base);
+            mishu.c.get(url).send().await.unwrap().text().await.unwrap()
+        } else {
+            html
+        };
+        let dir = app.dir.path().join(format!("print-{per_page}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let page = dir.join("ballots.html");
+        std::fs::write(&page, &html).unwrap();
+        let pdf = dir.join("ballots.pdf");
+        let out = std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-pdf-header-footer",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap();
+        assert!(
+            pdf.exists(),
+            "chromium made no PDF: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = std::process::Command::new("pdftoppm")
+            .args(["-r", "150", "-gray", "-png"])
+            .arg(&pdf)
+            .arg(dir.join("page"))
+            .output()
+            .expect("pdftoppm (poppler-utils) is needed to read the PDF back");
+        assert!(out.status.success());
+        let mut pages: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+            .collect();
+        pages.sort();
+        // MINSHENG_SCREENS=DIR keeps the rendered pages (for docs/screens).
+        if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::copy(
+                &pages[0],
+                std::path::Path::new(&keep).join(format!("paper-ballot-{per_page}up.png")),
+            )
+            .unwrap();
+        }
+        let want_pages = if per_page == 1 { 5 } else { 3 };
+        assert_eq!(pages.len(), want_pages, "one ballot a page, or two");
+        let mut found = vec![];
+        for p in &pages {
+            found.extend(decode_qr(p));
+        }
+        found.sort();
+        let mut want: Vec<String> = creds.iter().map(|c| qr(c, 1)).collect();
+        want.sort();
+        assert_eq!(
+            found, want,
+            "every printed credential is on the paper, once"
+        );
+    }
+}
+
+/// Every QR code on a page image.
+fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let channels = info.line_size / w;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        buf[y * info.line_size + x * channels]
+    });
+    img.detect_grids()
+        .into_iter()
+        .map(|g| {
+            g.decode()
+                .expect("a QR code on the page that does not decode")
+                .1
+        })
+        .collect()
+}
