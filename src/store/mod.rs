@@ -917,32 +917,37 @@ impl Writer {
             return Err(SubmitError::NotOpen);
         };
         if ballot.channel == Channel::Tablet {
-            if paper::is_paper(tx, round_id, &ballot.credential).map_err(storage)? {
+            // One cached statement: is the round paper-only, is this a printed credential.
+            let (paper_only, printed): (bool, bool) = tx
+                .prepare_cached(
+                    "SELECT r.mode = 'paper', EXISTS (SELECT 1 FROM paper_ballots p
+                     WHERE p.round_id = r.id AND p.commitment = ?2) FROM rounds r WHERE r.id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.query_row(params![round_id, ballot.credential.to_hex()], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                })
+                .map_err(|e| storage(e.into()))?;
+            if printed {
                 return Err(SubmitError::PaperCredential);
             }
-            if paper::mode(tx, round_id).map_err(storage)? == Mode::Paper {
-                // A retry of a ballot already in still gets its receipt below.
-                let known = tx
-                    .query_row(
-                        "SELECT 1 FROM entries WHERE round_id = ?1 AND credential = ?2",
-                        params![round_id, ballot.credential.to_hex()],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(|e| storage(e.into()))?;
-                if known.is_none() {
-                    return Err(SubmitError::PaperOnly);
-                }
+            // After the switch only a retry of a ballot already in (which gets
+            // its receipt again, below) is taken from a tablet.
+            if paper_only && !matches!(log.prepare(ballot), Err(BallotError::CredentialUsed)) {
+                return Err(SubmitError::PaperOnly);
             }
         }
         match log.prepare(ballot) {
             Ok(entry) => {
                 let json = to_canonical_string(&entry);
                 let hash = Hash::of_bytes(json.as_bytes());
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO entries (round_id, seq, credential, entry_json, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![round_id, entry.seq, entry.credential.to_hex(), json, hash.to_hex()],
                 )
+                .and_then(|mut st| {
+                    st.execute(params![round_id, entry.seq, entry.credential.to_hex(), json, hash.to_hex()])
+                })
                 .map_err(|e| storage(e.into()))?;
                 // Only now, with the row in the transaction, advance the log.
                 log.replay(&entry)

@@ -130,21 +130,6 @@ pub(super) fn mode(c: &Connection, round_id: i64) -> Result<Mode, StoreError> {
     Mode::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("mode {m}")))
 }
 
-/// Whether a credential was printed on paper (any state).
-pub(super) fn is_paper(
-    c: &Connection,
-    round_id: i64,
-    commitment: &Hash,
-) -> Result<bool, StoreError> {
-    Ok(c.query_row(
-        "SELECT 1 FROM paper_ballots WHERE round_id = ?1 AND commitment = ?2",
-        params![round_id, commitment.to_hex()],
-        |_| Ok(()),
-    )
-    .optional()?
-    .is_some())
-}
-
 fn set_aside(
     tx: &Transaction,
     round_id: i64,

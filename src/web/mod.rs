@@ -117,14 +117,53 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Serves until `shutdown` resolves.
+///
+/// HTTP/1.1 only (the hall's tablets and consoles), with keep-alive: one
+/// small hyper connection per client, so a full hall's connections stay
+/// cheap. An accept error (out of file descriptors, say) is logged and
+/// retried, never the end of the server.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+    let app = router(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.keep_alive(true)
+        .header_read_timeout(Duration::from_secs(30))
+        .timer(hyper_util::rt::TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app
+            .clone()
+            .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
+                req.map(axum::body::Body::new)
+            });
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    // Let requests in flight finish (a receipt being written), briefly.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
 }
 
 // --- errors ----------------------------------------------------------------------
@@ -795,16 +834,35 @@ async fn open_ballot_view(st: &AppState) -> ApiResult<Option<Arc<BallotView>>> {
     Ok(Some(view))
 }
 
-async fn tablet_state(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+#[derive(Serialize)]
+struct TabletDeputy {
+    name: String,
+    seat: String,
+    delegation: String,
+}
+
+/// What a tablet polls: serialised straight from the cached ballot, with no
+/// JSON tree built per request (a full hall polls at once).
+#[derive(Serialize)]
+struct TabletState {
+    deputy: Option<TabletDeputy>,
+    round: Option<Arc<BallotView>>,
+}
+
+async fn tablet_state(State(st): St, headers: HeaderMap) -> ApiResult<Json<TabletState>> {
     let deputy = match cookie(&headers, TABLET_COOKIE) {
         Some(t) => st.store.tablet_deputy(token_hash(&t)).await?,
         None => None,
     };
     let round = open_ballot_view(&st).await?;
-    Ok(Json(json!({
-        "deputy": deputy.map(|d| json!({"name": d.name, "seat": d.seat, "delegation": d.delegation})),
-        "round": round,
-    })))
+    Ok(Json(TabletState {
+        deputy: deputy.map(|d| TabletDeputy {
+            name: d.name,
+            seat: d.seat,
+            delegation: d.delegation,
+        }),
+        round,
+    }))
 }
 
 async fn tablet_ballot(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
