@@ -141,6 +141,17 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         .post(&format!("/api/rounds/{id}/close"), json!({}))
         .await;
     assert_eq!(s, 200, "{closed}");
+    let hall: Value = reqwest::get(format!("{base}/api/hall"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        hall["state"], "closed",
+        "closed but unsigned: nothing shown yet"
+    );
+    assert!(hall.get("tally_hash").is_none());
     let result: ResultBody = serde_json::from_value(closed["result"].clone()).unwrap();
     assert_eq!(
         (result.returned, result.valid, result.present, result.issued),
@@ -211,6 +222,18 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
     assert!(
         page.contains(&tally_hash) && page.contains("<svg"),
         "the public page shows the tally hash and its QR"
+    );
+    let hall: Value = reqwest::get(format!("{base}/api/hall"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hall["state"], "published");
+    assert_eq!(hall["tally_hash"].as_str(), Some(tally_hash.as_str()));
+    assert!(
+        hall["qr_svg"].as_str().unwrap().contains("<svg"),
+        "the big screen shows the tally hash's QR"
     );
     let notice = reqwest::get(format!("{base}/results/{id}/announcement"))
         .await

@@ -1000,14 +1000,36 @@ async fn hall_status(State(st): St) -> ApiResult<Json<serde_json::Value>> {
         })));
     }
     let rounds = st.store.rounds().await?;
-    match rounds
+    // The latest round that has ended: counted and waiting for signatures,
+    // or published with its result and the tally hash (and its QR).
+    let last = rounds
         .iter()
-        .rev()
-        .find(|r| r.state == RoundState::Published)
-    {
-        Some(r) => Ok(Json(
-            json!({"state": "published", "round_id": r.id, "title": r.draft.title}),
+        .filter(|r| matches!(r.state, RoundState::Closed | RoundState::Published))
+        .max_by_key(|r| r.id);
+    match last {
+        Some(r) if r.state == RoundState::Closed => Ok(Json(
+            json!({"state": "closed", "round_id": r.id, "title": r.draft.title, "round": r.round}),
         )),
+        Some(r) => {
+            let Some(result) = &r.result else {
+                return Ok(Json(json!({"state": "idle"})));
+            };
+            let name = |id: &CandidateId| {
+                r.draft
+                    .candidates
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .map_or_else(|| id.to_string(), |c| c.name.clone())
+            };
+            let tally_hash = Hash::of(result).to_hex();
+            Ok(Json(json!({
+                "state": "published", "round_id": r.id, "title": r.draft.title, "round": r.round,
+                "decided": result.decided.iter().map(name).collect::<Vec<_>>(),
+                "runoff": result.runoff.iter().map(name).collect::<Vec<_>>(),
+                "returned": result.returned, "valid": result.valid, "void": result.void,
+                "tally_hash": tally_hash, "qr_svg": qr_svg(&tally_hash),
+            })))
+        }
         None => Ok(Json(json!({"state": "idle"}))),
     }
 }
