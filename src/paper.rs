@@ -194,7 +194,34 @@ pub enum CloseBlock {
     },
 }
 
+/// Why a number of paper ballots handed out cannot be right.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HandedOutError {
+    #[error("发出选票不能多于实到人数：实到 {present}，平板已发出 {tablets}")]
+    OverPresent { present: u64, tablets: u64 },
+    #[error("发出张数多于已打印的有效选票 {usable} 张")]
+    OverPrinted { usable: u64 },
+}
+
 impl PaperTally {
+    /// 发出 on paper: with the tablet ballots it may not exceed 实到
+    /// (`issued <= present`), nor the printed ballots not voided.
+    pub fn check_handed_out(
+        &self,
+        count: u64,
+        tablets: u64,
+        present: u64,
+    ) -> Result<(), HandedOutError> {
+        if tablets + count > present {
+            return Err(HandedOutError::OverPresent { present, tablets });
+        }
+        let usable = self.printed.saturating_sub(self.voided);
+        if count > usable {
+            return Err(HandedOutError::OverPrinted { usable });
+        }
+        Ok(())
+    }
+
     /// Every ballot from the box entered or set aside, and the box count
     /// matching it (or the chief scrutineer's recorded override).
     pub fn close_check(&self) -> Result<(), CloseBlock> {
@@ -282,6 +309,27 @@ mod tests {
         assert_eq!(issued(Mode::Tablet, 30, 20, 5), 35);
         // 10 tablets never voted; their deputies are handed paper instead.
         assert_eq!(issued(Mode::Paper, 30, 20, 10), 30);
+    }
+
+    #[test]
+    fn handed_out_stays_within_present_and_printed() {
+        let t = PaperTally {
+            printed: 12,
+            voided: 2,
+            ..Default::default()
+        };
+        assert_eq!(t.check_handed_out(10, 8, 18), Ok(()));
+        assert_eq!(
+            t.check_handed_out(11, 8, 18),
+            Err(HandedOutError::OverPresent {
+                present: 18,
+                tablets: 8
+            })
+        );
+        assert_eq!(
+            t.check_handed_out(11, 0, 30),
+            Err(HandedOutError::OverPrinted { usable: 10 })
+        );
     }
 
     #[test]

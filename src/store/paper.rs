@@ -273,21 +273,11 @@ impl Store {
     pub async fn set_handed_out(&self, round_id: i64, count: u64) -> Result<(), StoreError> {
         self.write(move |tx| {
             open_round_ids(tx, round_id)?;
-            let mut c = super::counts(tx, round_id)?;
+            let c = super::counts(tx, round_id)?;
             let tablets = c.issued.saturating_sub(c.paper.handed_out);
-            c.paper.handed_out = count;
-            if tablets + count > c.present {
-                return Err(StoreError::Conflict(format!(
-                    "发出选票不能多于实到人数：实到 {}，平板已发出 {tablets}",
-                    c.present
-                )));
-            }
-            let usable = c.paper.printed.saturating_sub(c.paper.voided);
-            if count > usable {
-                return Err(StoreError::Conflict(format!(
-                    "发出张数多于已打印的有效选票 {usable} 张"
-                )));
-            }
+            c.paper
+                .check_handed_out(count, tablets, c.present)
+                .map_err(|e| StoreError::Conflict(e.to_string()))?;
             tx.execute(
                 "UPDATE rounds SET paper_handed_out = ?2 WHERE id = ?1",
                 params![round_id, count as i64],

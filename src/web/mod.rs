@@ -27,6 +27,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Pages with nothing to fill in: the data comes from the JSON API.
+macro_rules! static_page {
+    ($($vis:vis $handler:ident => $ty:ident($path:literal)),* $(,)?) => {$(
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $ty;
+
+        $vis async fn $handler() -> Response {
+            page($ty)
+        }
+    )*};
+}
+
 mod paper;
 pub use paper::BallotSheets;
 
@@ -1064,44 +1077,12 @@ fn page<T: Template>(t: T) -> Response {
     }
 }
 
-#[derive(Template)]
-#[template(path = "index.html")]
-struct IndexPage;
-
-async fn index_page() -> Response {
-    page(IndexPage)
-}
-
-#[derive(Template)]
-#[template(path = "tablet.html")]
-struct TabletPage;
-
-async fn tablet_page() -> Response {
-    page(TabletPage)
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage;
-
-async fn login_page() -> Response {
-    page(LoginPage)
-}
-
-#[derive(Template)]
-#[template(path = "console.html")]
-struct ConsolePage;
-
-async fn console_page() -> Response {
-    page(ConsolePage)
-}
-
-#[derive(Template)]
-#[template(path = "hall.html")]
-struct HallPage;
-
-async fn hall_page() -> Response {
-    page(HallPage)
+static_page! {
+    index_page => IndexPage("index.html"),
+    tablet_page => TabletPage("tablet.html"),
+    login_page => LoginPage("login.html"),
+    console_page => ConsolePage("console.html"),
+    hall_page => HallPage("hall.html"),
 }
 
 pub struct PublishedRound {

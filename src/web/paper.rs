@@ -437,10 +437,6 @@ pub(super) async fn runoff(
     })))
 }
 
-#[derive(Template)]
-#[template(path = "count.html")]
-struct CountPage;
-
-pub(super) async fn count_page() -> Response {
-    page(CountPage)
+static_page! {
+    pub(super) count_page => CountPage("count.html"),
 }
