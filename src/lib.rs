@@ -13,4 +13,5 @@ pub mod sample;
 pub mod server;
 pub mod sheets;
 pub mod store;
+pub mod upstream;
 pub mod web;
