@@ -66,6 +66,11 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// Check the upstream audit log (过程记录): a data dir, or audit.jsonl downloaded from /public/audit.jsonl.
+    AuditVerify {
+        /// A data dir (minsheng.db inside) or an audit.jsonl file.
+        path: PathBuf,
+    },
     /// Sign a result body as a scrutineer; prints the JSON the console accepts.
     Attest {
         /// Your private key file (scrutineer-N.key).
@@ -103,6 +108,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::AuditVerify { path } => audit_verify(&path),
         Command::Verify {
             bundles,
             tally_hash,
@@ -185,6 +191,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!("tally hash: {}", o.tally_hash);
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Checks the audit chain, from a data dir or an exported file.
+fn audit_verify(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let lines: Vec<String> = if path.is_dir() {
+        if !path.join("minsheng.db").exists() {
+            bail!("{}: no minsheng.db here", path.display());
+        }
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let store = crate::store::Store::open(path)?;
+        rt.block_on(store.audit_lines())?
+    } else {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    match crate::upstream::audit::verify(lines.iter().map(String::as_str)) {
+        Ok(tip) => {
+            println!(
+                "ok  {} events 条记录: seq 1..{} without gaps, every prev links, every line canonical",
+                tip.seq, tip.seq
+            );
+            println!("head 末条哈希: {}", tip.hash);
+            println!("VERIFIED");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(f) => {
+            eprintln!("FAIL {}:{}: {}: {}", path.display(), f.line, f.field, f.message);
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod hall;
 pub mod keys;
 pub mod paper;
 pub mod sample;
+pub mod seed;
 pub mod server;
 pub mod sheets;
 pub mod store;

@@ -72,14 +72,27 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
                 .push((user.to_string(), password, role.label_zh()));
         }
     }
+    if !created.accounts.is_empty() {
+        // The working group: its leader and a member.
+        for (user, role) in [
+            ("gongzuozu", crate::upstream::stage::GroupRole::Leader),
+            ("gongzuozu2", crate::upstream::stage::GroupRole::Member),
+        ] {
+            if let Some((s, _)) = store.staff_by_username(user.into()).await? {
+                store
+                    .upstream("system".into(), crate::core::record::Timestamp::now_beijing(), move |u| {
+                        u.set_group_role(s.id, &role)
+                    })
+                    .await?;
+            }
+        }
+    }
     if demo {
         if store.deputies().await?.is_empty() {
             store.import_roster(crate::demo::roster()).await?;
         }
         if store.rounds().await?.is_empty() {
-            store
-                .create_round(election_id, crate::demo::round_draft())
-                .await?;
+            crate::seed::demo_year(&store, election_id).await?;
         }
     }
     Ok((

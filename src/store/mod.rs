@@ -22,11 +22,14 @@ use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
 mod paper;
+mod upstream;
 pub use paper::{Dispute, PaperOutcome, PaperStatus};
+pub use upstream::{History, ProjectRow, SuggestionRow, UpRead, UpTx, YearRow};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_hall.sql"),
     include_str!("../../migrations/0002_paper.sql"),
+    include_str!("../../migrations/0003_upstream.sql"),
 ];
 /// The most ballots committed in one transaction.
 const MAX_GROUP: usize = 512;
@@ -37,6 +40,9 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Input that breaks a rule of the domain, every problem named.
+    #[error("{0}")]
+    Invalid(String),
     #[error("数据库错误: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("存储已关闭")]
@@ -500,20 +506,8 @@ impl Store {
         election_id: ElectionId,
         draft: RoundDraft,
     ) -> Result<i64, StoreError> {
-        let json = to_canonical_string(&draft);
-        self.write(move |tx| {
-            let round: u64 = tx.query_row(
-                "SELECT COALESCE(MAX(round), 0) + 1 FROM rounds WHERE election_id = ?1",
-                [election_id.as_str()],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT INTO rounds (election_id, round, state, draft_json) VALUES (?1, ?2, 'draft', ?3)",
-                params![election_id.as_str(), round, json],
-            )?;
-            Ok(tx.last_insert_rowid())
-        })
-        .await
+        self.write(move |tx| insert_round(tx, &election_id, &draft))
+            .await
     }
 
     /// Replaces a draft round's candidates and rules (only while a draft).
@@ -985,6 +979,24 @@ impl Writer {
 }
 
 // --- queries shared by readers and the writer ----------------------------------
+
+/// A new draft round, numbered after the election's last.
+fn insert_round(
+    tx: &Transaction,
+    election_id: &ElectionId,
+    draft: &RoundDraft,
+) -> Result<i64, StoreError> {
+    let round: u64 = tx.query_row(
+        "SELECT COALESCE(MAX(round), 0) + 1 FROM rounds WHERE election_id = ?1",
+        [election_id.as_str()],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO rounds (election_id, round, state, draft_json) VALUES (?1, ?2, 'draft', ?3)",
+        params![election_id.as_str(), round, to_canonical_string(draft)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
 
 const ROUND_SELECT: &str =
     "SELECT id, election_id, round, state, draft_json, manifest_json, present, result_json FROM rounds";

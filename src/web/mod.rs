@@ -41,6 +41,7 @@ macro_rules! static_page {
 }
 
 mod paper;
+mod upstream;
 pub use paper::BallotSheets;
 
 /// Everything a handler needs.
@@ -54,6 +55,8 @@ pub struct AppState {
     /// The open round's ballot as tablets fetch it: the manifest is fixed
     /// once open, so it is read and stripped of its credentials once.
     ballot_cache: Mutex<Option<Arc<BallotView>>>,
+    /// Public suggestions per address: (count this hour, hour start).
+    public_posts: Mutex<HashMap<std::net::IpAddr, (u32, Instant)>>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             election_id,
             logins: Mutex::new(HashMap::new()),
             ballot_cache: Mutex::new(None),
+            public_posts: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -125,6 +129,34 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/rounds/{id}/paper/override", post(paper::override_box))
         .route("/api/rounds/{id}/paper/entries", post(paper::enter))
         .route("/api/rounds/{id}/paper/rulings", post(paper::rule))
+        // the upstream stages (产生办法)
+        .route("/upstream", get(upstream::upstream_page))
+        .route("/api/upstream", get(upstream::state))
+        .route("/api/upstream/year", post(upstream::open_year))
+        .route("/api/upstream/advance", post(upstream::advance))
+        .route("/api/upstream/group", post(upstream::set_group))
+        .route("/api/upstream/suggestions", get(upstream::suggestions).post(upstream::enter_suggestion))
+        .route("/api/upstream/suggestions/import", post(upstream::import_suggestions))
+        .route("/api/upstream/hot", get(upstream::hot))
+        .route("/api/upstream/list", post(upstream::compile_list))
+        .route("/api/upstream/projects", get(upstream::projects).post(upstream::declare))
+        .route("/api/upstream/projects/{id}", axum::routing::put(upstream::amend))
+        .route("/api/upstream/projects/{id}/assess", post(upstream::assess))
+        .route("/api/upstream/projects/{id}/exclude", post(upstream::exclude))
+        .route("/api/upstream/merge", post(upstream::merge))
+        .route("/api/upstream/drafts", post(upstream::save_draft))
+        .route("/api/upstream/opinions", post(upstream::add_opinion))
+        .route("/api/upstream/opinions/{id}/respond", post(upstream::respond))
+        .route("/api/upstream/meetings", post(upstream::add_meeting))
+        .route("/api/upstream/round", post(upstream::make_round))
+        .route("/api/upstream/export/{what}", get(upstream::export))
+        // the public side of the stages
+        .route("/public", get(upstream::public_page))
+        .route("/api/public/suggestions", post(upstream::public_suggest))
+        .route("/api/public/track/{no}", get(upstream::public_track))
+        .route("/api/public/year", get(upstream::public_year))
+        .route("/api/public/projects/{id}/history", get(upstream::history))
+        .route("/public/audit.jsonl", get(upstream::audit_log))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }
@@ -151,7 +183,7 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -165,8 +197,11 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let svc = app
             .clone()
-            .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
-                req.map(axum::body::Body::new)
+            .map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
             });
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
         let conn = graceful.watch(conn);
@@ -226,6 +261,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             other => {
                 // Detail for the operator's log; never ballot content or credentials.
                 eprintln!("storage error: {other}");
