@@ -222,7 +222,13 @@ fn audit_verify(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
-            eprintln!("FAIL {}:{}: {}: {}", path.display(), f.line, f.field, f.message);
+            eprintln!(
+                "FAIL {}:{}: {}: {}",
+                path.display(),
+                f.line,
+                f.field,
+                f.message
+            );
             Ok(ExitCode::from(1))
         }
     }

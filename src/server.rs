@@ -52,7 +52,7 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
         }
     };
     if store.staff_count().await? == 0 {
-        // One account per role of the hall; more are added by the secretariat.
+        // One account per role (and two departments); more are added later.
         let accounts: &[(&str, &str, StaffRole)] = &[
             ("mishu", "大会秘书处", StaffRole::Secretariat),
             ("zongjianpiao", "总监票人", StaffRole::ChiefScrutineer),
@@ -60,6 +60,10 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
             ("jianpiao2", "监票人二", StaffRole::Scrutineer),
             ("jipiao1", "计票人一", StaffRole::Counter),
             ("jipiao2", "计票人二", StaffRole::Counter),
+            ("gongzuozu", "工作组组长", StaffRole::WorkingGroup),
+            ("gongzuozu2", "工作组成员", StaffRole::WorkingGroup),
+            ("zhujianju", "区住房和城乡建设局", StaffRole::Department),
+            ("jiaoyuju", "区教育局", StaffRole::Department),
         ];
         for (user, name, role) in accounts {
             let password = crate::store::random_digits(12)?;
@@ -80,9 +84,11 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
         ] {
             if let Some((s, _)) = store.staff_by_username(user.into()).await? {
                 store
-                    .upstream("system".into(), crate::core::record::Timestamp::now_beijing(), move |u| {
-                        u.set_group_role(s.id, &role)
-                    })
+                    .upstream(
+                        "system".into(),
+                        crate::core::record::Timestamp::now_beijing(),
+                        move |u| u.set_group_role(s.id, &role),
+                    )
                     .await?;
             }
         }
@@ -144,6 +150,9 @@ pub async fn run(
     println!("  大会控制台    {base}/console   (登录 {base}/login)");
     println!("  会场大屏      {base}/hall");
     println!("  公布的结果    {base}/results");
+    println!("  计票          {base}/count");
+    println!("  征集与审议    {base}/upstream   (工作组、承办部门)");
+    println!("  全过程公开    {base}/public");
     if !created.accounts.is_empty() {
         println!("工作人员账号（密码只显示这一次，请妥善保存）:");
         for (user, pw, role) in &created.accounts {

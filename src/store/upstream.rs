@@ -222,7 +222,9 @@ impl UpRead<'_> {
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut links = self.c.prepare("SELECT project_id FROM project_links WHERE suggestion_id = ?1")?;
+        let mut links = self
+            .c
+            .prepare("SELECT project_id FROM project_links WHERE suggestion_id = ?1")?;
         rows.into_iter()
             .map(|(id, tracking_no, status, department, received_at, doc)| {
                 let status: SuggestionStatus =
@@ -263,7 +265,19 @@ impl UpRead<'_> {
             "SELECT id, year, department, status, doc, assessment, exclusion, merged_into, candidate_id, round_id,
              (SELECT COUNT(*) FROM project_revisions r WHERE r.project_id = p.id) FROM projects p ORDER BY id",
         )?;
-        type Raw = (i64, u32, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>, Option<i64>, u64);
+        type Raw = (
+            i64,
+            u32,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            u64,
+        );
         let rows = st
             .query_map([], |r| {
                 Ok((
@@ -281,32 +295,60 @@ impl UpRead<'_> {
                 ))
             })?
             .collect::<Result<Vec<Raw>, _>>()?;
-        let mut links = self.c.prepare("SELECT suggestion_id FROM project_links WHERE project_id = ?1 ORDER BY suggestion_id")?;
-        let mut from = self.c.prepare("SELECT id FROM projects WHERE merged_into = ?1 ORDER BY id")?;
+        let mut links = self.c.prepare(
+            "SELECT suggestion_id FROM project_links WHERE project_id = ?1 ORDER BY suggestion_id",
+        )?;
+        let mut from = self
+            .c
+            .prepare("SELECT id FROM projects WHERE merged_into = ?1 ORDER BY id")?;
         rows.into_iter()
-            .map(|(id, year, department, status, doc, assessment, exclusion, merged_into, candidate_id, round_id, revisions)| {
-                let status = ProjectStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status}")))?;
-                let doc: ProjectDoc = parse_record(doc.as_bytes()).map_err(corrupt)?;
-                let mut missing: Vec<String> = doc.problems().iter().map(|p| p.to_string()).collect();
-                missing.extend(doc.sign_off_missing().into_iter().map(String::from));
-                Ok(ProjectRow {
+            .map(
+                |(
                     id,
                     year,
                     department,
                     status,
-                    status_label: status.label_zh(),
-                    assessment: assessment.map(|a| parse_record(a.as_bytes()).map_err(corrupt)).transpose()?,
-                    exclusion: exclusion.map(|e| serde_json::from_str(&e).map_err(corrupt)).transpose()?,
+                    doc,
+                    assessment,
+                    exclusion,
                     merged_into,
-                    merged_from: from.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?,
-                    suggestions: links.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?,
                     candidate_id,
                     round_id,
                     revisions,
-                    missing,
-                    doc,
-                })
-            })
+                )| {
+                    let status = ProjectStatus::parse(&status)
+                        .ok_or_else(|| corrupt(format!("status {status}")))?;
+                    let doc: ProjectDoc = parse_record(doc.as_bytes()).map_err(corrupt)?;
+                    let mut missing: Vec<String> =
+                        doc.problems().iter().map(|p| p.to_string()).collect();
+                    missing.extend(doc.sign_off_missing().into_iter().map(String::from));
+                    Ok(ProjectRow {
+                        id,
+                        year,
+                        department,
+                        status,
+                        status_label: status.label_zh(),
+                        assessment: assessment
+                            .map(|a| parse_record(a.as_bytes()).map_err(corrupt))
+                            .transpose()?,
+                        exclusion: exclusion
+                            .map(|e| serde_json::from_str(&e).map_err(corrupt))
+                            .transpose()?,
+                        merged_into,
+                        merged_from: from
+                            .query_map([id], |r| r.get(0))?
+                            .collect::<Result<_, _>>()?,
+                        suggestions: links
+                            .query_map([id], |r| r.get(0))?
+                            .collect::<Result<_, _>>()?,
+                        candidate_id,
+                        round_id,
+                        revisions,
+                        missing,
+                        doc,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -350,7 +392,9 @@ impl UpRead<'_> {
     }
 
     pub fn drafts(&self) -> Result<Vec<Value>, StoreError> {
-        let mut st = self.c.prepare("SELECT year, version, label, doc FROM drafts ORDER BY year, version")?;
+        let mut st = self
+            .c
+            .prepare("SELECT year, version, label, doc FROM drafts ORDER BY year, version")?;
         let rows = st
             .query_map([], |r| {
                 Ok(json!({"year": r.get::<_, u32>(0)?, "version": r.get::<_, u32>(1)?,
@@ -362,7 +406,9 @@ impl UpRead<'_> {
 
     /// Events about `subjects`, in order.
     pub fn events_about(&self, subjects: &[String]) -> Result<Vec<Event>, StoreError> {
-        let mut st = self.c.prepare("SELECT line FROM audit_events WHERE subject = ?1 ORDER BY seq")?;
+        let mut st = self
+            .c
+            .prepare("SELECT line FROM audit_events WHERE subject = ?1 ORDER BY seq")?;
         let mut out = vec![];
         for s in subjects {
             let lines = st
@@ -403,9 +449,17 @@ impl UpRead<'_> {
             subjects.push(format!("round:{r}"));
         }
         let events = self.events_about(&subjects)?;
-        let mut st = self.c.prepare("SELECT rev, reason, doc FROM project_revisions WHERE project_id = ?1 ORDER BY rev")?;
+        let mut st = self.c.prepare(
+            "SELECT rev, reason, doc FROM project_revisions WHERE project_id = ?1 ORDER BY rev",
+        )?;
         let revs = st
-            .query_map([id], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, u64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut revisions = vec![];
         let mut before: Vec<String> = vec![];
@@ -437,9 +491,11 @@ impl UpRead<'_> {
         let channels: Vec<Value> = group("channel")?
             .into_iter()
             .map(|(c, n)| {
-                let label = serde_json::from_value::<crate::upstream::model::Channel>(Value::String(c.clone()))
-                    .map(|c| c.label_zh())
-                    .unwrap_or("");
+                let label = serde_json::from_value::<crate::upstream::model::Channel>(
+                    Value::String(c.clone()),
+                )
+                .map(|c| c.label_zh())
+                .unwrap_or("");
                 json!({"channel": c, "label": label, "count": n})
             })
             .collect();
@@ -447,7 +503,9 @@ impl UpRead<'_> {
             .into_iter()
             .map(|(t, n)| json!({"town": t, "count": n}))
             .collect();
-        let total: u64 = self.c.query_row("SELECT COUNT(*) FROM suggestions", [], |r| r.get(0))?;
+        let total: u64 = self
+            .c
+            .query_row("SELECT COUNT(*) FROM suggestions", [], |r| r.get(0))?;
         Ok(json!({"total": total, "by_channel": channels, "by_town": towns}))
     }
 }
@@ -462,8 +520,16 @@ impl UpTx<'_> {
     }
 
     /// Appends an event to the chain (in this transaction).
-    fn event(&mut self, kind: &str, subject: &str, before: Option<Value>, after: Option<Value>) -> Result<(), StoreError> {
-        let (e, tip) = self.tip.next(self.at.clone(), &self.actor, kind, subject, before, after);
+    fn event(
+        &mut self,
+        kind: &str,
+        subject: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<(), StoreError> {
+        let (e, tip) = self
+            .tip
+            .next(self.at.clone(), &self.actor, kind, subject, before, after);
         self.tx.execute(
             "INSERT INTO audit_events (seq, subject, hash, line) VALUES (?1, ?2, ?3, ?4)",
             params![e.seq, subject, tip.hash.to_hex(), e.line()],
@@ -488,16 +554,20 @@ impl UpTx<'_> {
         if n == 0 {
             return Err(StoreError::Conflict(format!("{year} 年度已经开始")));
         }
-        self.event("year.open", &format!("year:{year}"), None, Some(json!({"stage": "collect", "collection_opened": collection_opened})))
+        self.event(
+            "year.open",
+            &format!("year:{year}"),
+            None,
+            Some(json!({"stage": "collect", "collection_opened": collection_opened})),
+        )
     }
 
     /// Moves the year one stage on (the 组长 alone; the caller checks the role).
     pub fn advance(&mut self, note: &str) -> Result<Stage, StoreError> {
         let y = self.require(Action::Advance)?;
-        let next = y
-            .stage
-            .next()
-            .ok_or_else(|| StoreError::Conflict(format!("“{}”是最后一个阶段", y.stage.label_zh())))?;
+        let next = y.stage.next().ok_or_else(|| {
+            StoreError::Conflict(format!("“{}”是最后一个阶段", y.stage.label_zh()))
+        })?;
         self.tx.execute(
             "UPDATE up_years SET stage = ?2 WHERE year = ?1",
             params![y.year, next.as_str()],
@@ -523,22 +593,27 @@ impl UpTx<'_> {
             "INSERT INTO wg_members (staff_id, role) VALUES (?1, ?2) ON CONFLICT(staff_id) DO UPDATE SET role = excluded.role",
             params![staff_id, to_canonical_string(role)],
         )?;
-        self.event("group.role", &format!("group:{staff_id}"), before.map(|r| to_value(&r)), Some(to_value(role)))
+        self.event(
+            "group.role",
+            &format!("group:{staff_id}"),
+            before.map(|r| to_value(&r)),
+            Some(to_value(role)),
+        )
     }
 
     /// A suggestion in, with its tracking number. The action says which
     /// stages allow it (the public form, staff entry, or hotline import).
-    pub fn add_suggestion(&mut self, input: &SuggestionInput, action: Action) -> Result<(i64, String), StoreError> {
+    pub fn add_suggestion(
+        &mut self,
+        input: &SuggestionInput,
+        action: Action,
+    ) -> Result<(i64, String), StoreError> {
         let y = self.require(action)?;
         let p = input.problems();
         if !p.is_empty() {
             return Err(invalid(&p));
         }
-        let tracking_no = format!(
-            "MS{}{}",
-            y.year,
-            super::random_digits(6)?
-        );
+        let tracking_no = format!("MS{}{}", y.year, super::random_digits(6)?);
         let channel = to_value(&input.channel);
         self.tx.execute(
             "INSERT INTO suggestions (year, tracking_no, channel, town, village, category, status, doc, received_at)
@@ -560,7 +635,12 @@ impl UpTx<'_> {
         if let Some(o) = shown.as_object_mut() {
             o.remove("contact");
         }
-        self.event("suggestion.create", &format!("suggestion:{id}"), None, Some(shown))?;
+        self.event(
+            "suggestion.create",
+            &format!("suggestion:{id}"),
+            None,
+            Some(shown),
+        )?;
         Ok((id, tracking_no))
     }
 
@@ -573,9 +653,16 @@ impl UpTx<'_> {
                 params![id, dept.trim()],
             )?;
             if n == 0 {
-                return Err(StoreError::Conflict(format!("建议 {id} 不存在或已列入清单")));
+                return Err(StoreError::Conflict(format!(
+                    "建议 {id} 不存在或已列入清单"
+                )));
             }
-            self.event("suggestion.list", &format!("suggestion:{id}"), Some(json!({"status": "received"})), Some(json!({"status": "listed", "department": dept})))?;
+            self.event(
+                "suggestion.list",
+                &format!("suggestion:{id}"),
+                Some(json!({"status": "received"})),
+                Some(json!({"status": "listed", "department": dept})),
+            )?;
         }
         Ok(assign.len())
     }
@@ -594,7 +681,10 @@ impl UpTx<'_> {
                 "INSERT INTO project_links (project_id, suggestion_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![project, s],
             )?;
-            self.tx.execute("UPDATE suggestions SET status = 'adopted' WHERE id = ?1", [s])?;
+            self.tx.execute(
+                "UPDATE suggestions SET status = 'adopted' WHERE id = ?1",
+                [s],
+            )?;
         }
         Ok(())
     }
@@ -609,12 +699,20 @@ impl UpTx<'_> {
             "INSERT INTO project_revisions (project_id, rev, doc, reason) VALUES (?1, ?2, ?3, ?4)",
             params![id, rev, to_canonical_string(doc), reason],
         )?;
-        self.tx.execute("UPDATE projects SET doc = ?2 WHERE id = ?1", params![id, to_canonical_string(doc)])?;
+        self.tx.execute(
+            "UPDATE projects SET doc = ?2 WHERE id = ?1",
+            params![id, to_canonical_string(doc)],
+        )?;
         Ok(())
     }
 
     /// 初选申报: a department's project, linked to the suggestions it answers.
-    pub fn declare(&mut self, department: &str, doc: &ProjectDoc, suggestions: &[i64]) -> Result<i64, StoreError> {
+    pub fn declare(
+        &mut self,
+        department: &str,
+        doc: &ProjectDoc,
+        suggestions: &[i64],
+    ) -> Result<i64, StoreError> {
         let y = self.require(Action::Declare)?;
         let p = doc.problems();
         if !p.is_empty() {
@@ -627,7 +725,12 @@ impl UpTx<'_> {
         let id = self.tx.last_insert_rowid();
         self.revise_row(id, doc, "申报")?;
         self.link(id, suggestions)?;
-        self.event("project.declare", &format!("project:{id}"), None, Some(json!({"department": department, "doc": doc, "suggestions": suggestions})))?;
+        self.event(
+            "project.declare",
+            &format!("project:{id}"),
+            None,
+            Some(json!({"department": department, "doc": doc, "suggestions": suggestions})),
+        )?;
         Ok(id)
     }
 
@@ -635,8 +738,14 @@ impl UpTx<'_> {
     /// revision after opinions or a meeting), with the reason.
     pub fn amend(&mut self, id: i64, doc: &ProjectDoc, reason: &str) -> Result<(), StoreError> {
         let y = self.read().the_year()?;
-        if !matches!(y.stage, Stage::Declare | Stage::Review | Stage::Consult | Stage::Approve) {
-            return Err(StoreError::Conflict(format!("“{}”阶段不能修改项目", y.stage.label_zh())));
+        if !matches!(
+            y.stage,
+            Stage::Declare | Stage::Review | Stage::Consult | Stage::Approve
+        ) {
+            return Err(StoreError::Conflict(format!(
+                "“{}”阶段不能修改项目",
+                y.stage.label_zh()
+            )));
         }
         let p = doc.problems();
         if !p.is_empty() {
@@ -644,10 +753,18 @@ impl UpTx<'_> {
         }
         let before = self.read().project(id)?;
         if !before.status.live() {
-            return Err(StoreError::Conflict(format!("项目已{}，不能修改", before.status.label_zh())));
+            return Err(StoreError::Conflict(format!(
+                "项目已{}，不能修改",
+                before.status.label_zh()
+            )));
         }
         self.revise_row(id, doc, reason)?;
-        self.event("project.revise", &format!("project:{id}"), Some(to_value(&before.doc)), Some(json!({"doc": doc, "reason": reason})))
+        self.event(
+            "project.revise",
+            &format!("project:{id}"),
+            Some(to_value(&before.doc)),
+            Some(json!({"doc": doc, "reason": reason})),
+        )
     }
 
     /// 审核论证: the four findings and the conclusion.
@@ -659,11 +776,17 @@ impl UpTx<'_> {
         }
         let before = self.read().project(id)?;
         if !before.status.live() {
-            return Err(StoreError::Conflict(format!("项目已{}", before.status.label_zh())));
+            return Err(StoreError::Conflict(format!(
+                "项目已{}",
+                before.status.label_zh()
+            )));
         }
         let missing = before.doc.sign_off_missing();
         if !missing.is_empty() {
-            return Err(StoreError::Conflict(format!("申报材料不全，尚缺：{}", missing.join("、"))));
+            return Err(StoreError::Conflict(format!(
+                "申报材料不全，尚缺：{}",
+                missing.join("、")
+            )));
         }
         let status = match a.conclusion {
             Conclusion::Pass => ProjectStatus::Passed,
@@ -674,7 +797,12 @@ impl UpTx<'_> {
             "UPDATE projects SET assessment = ?2, status = ?3 WHERE id = ?1",
             params![id, to_canonical_string(a), status.as_str()],
         )?;
-        self.event("project.assess", &format!("project:{id}"), Some(json!({"status": before.status})), Some(json!({"status": status, "assessment": a})))
+        self.event(
+            "project.assess",
+            &format!("project:{id}"),
+            Some(json!({"status": before.status})),
+            Some(json!({"status": status, "assessment": a})),
+        )
     }
 
     /// Rules a project out, with the reason.
@@ -682,14 +810,22 @@ impl UpTx<'_> {
         self.require(Action::Exclude)?;
         let before = self.read().project(id)?;
         if !before.status.live() {
-            return Err(StoreError::Conflict(format!("项目已{}", before.status.label_zh())));
+            return Err(StoreError::Conflict(format!(
+                "项目已{}",
+                before.status.label_zh()
+            )));
         }
         let ex = json!({"reason": reason, "label": reason.label_zh(), "note": note});
         self.tx.execute(
             "UPDATE projects SET status = 'excluded', exclusion = ?2 WHERE id = ?1",
             params![id, ex.to_string()],
         )?;
-        self.event("project.exclude", &format!("project:{id}"), Some(json!({"status": before.status})), Some(ex))
+        self.event(
+            "project.exclude",
+            &format!("project:{id}"),
+            Some(json!({"status": before.status})),
+            Some(ex),
+        )
     }
 
     /// 合并: a new project from `sources`; each source shows "merged into"
@@ -709,7 +845,10 @@ impl UpTx<'_> {
         for s in sources {
             let src = self.read().project(*s)?;
             if !src.status.live() {
-                return Err(StoreError::Conflict(format!("项目 {s} 已{}，不能合并", src.status.label_zh())));
+                return Err(StoreError::Conflict(format!(
+                    "项目 {s} 已{}，不能合并",
+                    src.status.label_zh()
+                )));
             }
             suggestions.extend(src.suggestions);
             if department.is_empty() {
@@ -719,16 +858,34 @@ impl UpTx<'_> {
         }
         self.tx.execute(
             "INSERT INTO projects (year, department, status, doc) VALUES (?1, ?2, ?3, ?4)",
-            params![y.year, department, status.as_str(), to_canonical_string(doc)],
+            params![
+                y.year,
+                department,
+                status.as_str(),
+                to_canonical_string(doc)
+            ],
         )?;
         let id = self.tx.last_insert_rowid();
         self.revise_row(id, doc, "合并")?;
         for s in sources {
-            self.tx.execute("UPDATE projects SET status = 'merged', merged_into = ?2 WHERE id = ?1", params![s, id])?;
-            self.event("project.merged", &format!("project:{s}"), None, Some(json!({"merged_into": id})))?;
+            self.tx.execute(
+                "UPDATE projects SET status = 'merged', merged_into = ?2 WHERE id = ?1",
+                params![s, id],
+            )?;
+            self.event(
+                "project.merged",
+                &format!("project:{s}"),
+                None,
+                Some(json!({"merged_into": id})),
+            )?;
         }
         self.link(id, &suggestions)?;
-        self.event("project.merge", &format!("project:{id}"), None, Some(json!({"sources": sources, "doc": doc})))?;
+        self.event(
+            "project.merge",
+            &format!("project:{id}"),
+            None,
+            Some(json!({"sources": sources, "doc": doc})),
+        )?;
         Ok(id)
     }
 
@@ -736,7 +893,9 @@ impl UpTx<'_> {
     pub fn save_draft(&mut self, label: &str) -> Result<u32, StoreError> {
         let y = self.read().the_year()?;
         if !matches!(y.stage, Stage::Review | Stage::Consult) {
-            return Err(StoreError::Conflict("讨论稿在审核论证、征求意见阶段形成".into()));
+            return Err(StoreError::Conflict(
+                "讨论稿在审核论证、征求意见阶段形成".into(),
+            ));
         }
         let list: Vec<Value> = self
             .read()
@@ -755,15 +914,28 @@ impl UpTx<'_> {
             "INSERT INTO drafts (year, version, label, doc) VALUES (?1, ?2, ?3, ?4)",
             params![y.year, version, label, doc.to_string()],
         )?;
-        self.event("draft.save", &format!("draft:{}/{version}", y.year), None, Some(json!({"label": label, "projects": doc})))?;
+        self.event(
+            "draft.save",
+            &format!("draft:{}/{version}", y.year),
+            None,
+            Some(json!({"label": label, "projects": doc})),
+        )?;
         Ok(version)
     }
 
     /// An opinion (or a 协调会 confirmation) on a project or on the list.
-    pub fn add_opinion(&mut self, project: Option<i64>, source: OpinionSource, author: &str, text: &str) -> Result<i64, StoreError> {
+    pub fn add_opinion(
+        &mut self,
+        project: Option<i64>,
+        source: OpinionSource,
+        author: &str,
+        text: &str,
+    ) -> Result<i64, StoreError> {
         let y = self.require(Action::Consult)?;
         if text.trim().is_empty() || author.trim().is_empty() || text.chars().count() > 3000 {
-            return Err(StoreError::Invalid("意见须写明提出者和内容（3000 字以内）".into()));
+            return Err(StoreError::Invalid(
+                "意见须写明提出者和内容（3000 字以内）".into(),
+            ));
         }
         if let Some(p) = project {
             self.read().project(p)?;
@@ -774,16 +946,30 @@ impl UpTx<'_> {
         )?;
         let id = self.tx.last_insert_rowid();
         let subject = project.map_or(format!("opinion:{id}"), |p| format!("project:{p}"));
-        self.event("opinion.add", &subject, None, Some(json!({"opinion": id, "source": source, "author": author, "text": text})))?;
+        self.event(
+            "opinion.add",
+            &subject,
+            None,
+            Some(json!({"opinion": id, "source": source, "author": author, "text": text})),
+        )?;
         Ok(id)
     }
 
     /// The response to an opinion, and whether it was adopted.
-    pub fn respond(&mut self, opinion: i64, response: &str, adopted: bool) -> Result<(), StoreError> {
+    pub fn respond(
+        &mut self,
+        opinion: i64,
+        response: &str,
+        adopted: bool,
+    ) -> Result<(), StoreError> {
         self.require(Action::Consult)?;
         let project: Option<Option<i64>> = self
             .tx
-            .query_row("SELECT project_id FROM opinions WHERE id = ?1", [opinion], |r| r.get(0))
+            .query_row(
+                "SELECT project_id FROM opinions WHERE id = ?1",
+                [opinion],
+                |r| r.get(0),
+            )
             .optional()?;
         let Some(project) = project else {
             return Err(StoreError::NotFound("意见"));
@@ -793,13 +979,23 @@ impl UpTx<'_> {
             params![opinion, response, adopted],
         )?;
         let subject = project.map_or(format!("opinion:{opinion}"), |p| format!("project:{p}"));
-        self.event("opinion.respond", &subject, None, Some(json!({"opinion": opinion, "response": response, "adopted": adopted})))
+        self.event(
+            "opinion.respond",
+            &subject,
+            None,
+            Some(json!({"opinion": opinion, "response": response, "adopted": adopted})),
+        )
     }
 
     /// 主任会议 → 常务会议 → 区委常委会, each in order.
     pub fn add_meeting(&mut self, m: &Meeting) -> Result<i64, StoreError> {
         let y = self.require(Action::Meeting)?;
-        let held: Vec<Meeting> = self.read().meetings()?.into_iter().map(|(_, m)| m).collect();
+        let held: Vec<Meeting> = self
+            .read()
+            .meetings()?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         meeting_allowed(&held, m.kind).map_err(|e| StoreError::Conflict(e.to_string()))?;
         if m.decision.trim().is_empty() {
             return Err(StoreError::Invalid("须写明会议决定".into()));
@@ -809,15 +1005,31 @@ impl UpTx<'_> {
             params![y.year, to_canonical_string(m)],
         )?;
         let id = self.tx.last_insert_rowid();
-        self.event("meeting.record", &format!("year:{}", y.year), None, Some(to_value(m)))?;
+        self.event(
+            "meeting.record",
+            &format!("year:{}", y.year),
+            None,
+            Some(to_value(m)),
+        )?;
         Ok(id)
     }
 
     /// 确定候选 → 票决: the approved projects become a draft round's
     /// candidates (P01, P02, … in list order), each linked back to its project.
-    pub fn make_round(&mut self, election_id: &ElectionId, title: &str, assembly: &str, rules: Rules) -> Result<i64, StoreError> {
+    pub fn make_round(
+        &mut self,
+        election_id: &ElectionId,
+        title: &str,
+        assembly: &str,
+        rules: Rules,
+    ) -> Result<i64, StoreError> {
         let y = self.require(Action::MakeRound)?;
-        let held: Vec<Meeting> = self.read().meetings()?.into_iter().map(|(_, m)| m).collect();
+        let held: Vec<Meeting> = self
+            .read()
+            .meetings()?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         ready_for_vote(&held).map_err(|e| StoreError::Conflict(e.to_string()))?;
         let chosen: Vec<ProjectRow> = self
             .read()
@@ -849,16 +1061,29 @@ impl UpTx<'_> {
                 "UPDATE projects SET status = 'candidate', candidate_id = ?2, round_id = ?3 WHERE id = ?1",
                 params![pid, c.id.as_str(), round_id],
             )?;
-            self.event("project.candidate", &format!("project:{pid}"), None, Some(json!({"round": round_id, "candidate": c.id})))?;
+            self.event(
+                "project.candidate",
+                &format!("project:{pid}"),
+                None,
+                Some(json!({"round": round_id, "candidate": c.id})),
+            )?;
         }
-        self.tx.execute("UPDATE up_years SET stage = 'vote' WHERE year = ?1", [y.year])?;
+        self.tx.execute(
+            "UPDATE up_years SET stage = 'vote' WHERE year = ?1",
+            [y.year],
+        )?;
         self.event(
             "round.create",
             &format!("round:{round_id}"),
             None,
             Some(json!({"candidates": candidates.iter().map(|(p, c)| json!({"project": p, "candidate": c.id})).collect::<Vec<_>>()})),
         )?;
-        self.event("year.advance", &format!("year:{}", y.year), Some(json!({"stage": Stage::Approve})), Some(json!({"stage": Stage::Vote, "note": "候选清单交付票决"})))?;
+        self.event(
+            "year.advance",
+            &format!("year:{}", y.year),
+            Some(json!({"stage": Stage::Approve})),
+            Some(json!({"stage": Stage::Vote, "note": "候选清单交付票决"})),
+        )?;
         Ok(round_id)
     }
 }

@@ -112,7 +112,10 @@ pub fn verify<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Tip, Audit
         if e.prev != tip.hash {
             return Err(fault(
                 "prev",
-                format!("found {}, expected {} (the hash of the line before)", e.prev, tip.hash),
+                format!(
+                    "found {}, expected {} (the hash of the line before)",
+                    e.prev, tip.hash
+                ),
             ));
         }
         tip = Tip {
@@ -166,7 +169,10 @@ mod tests {
         // Not canonical (a space): refused, even with the same meaning.
         let mut spaced = lines.clone();
         spaced[0] = spaced[0].replacen("{\"actor\"", "{ \"actor\"", 1);
-        assert_eq!(verify(spaced.iter().map(String::as_str)).unwrap_err().line, 1);
+        assert_eq!(
+            verify(spaced.iter().map(String::as_str)).unwrap_err().line,
+            1
+        );
         // Garbage names its field.
         let f = verify(["{\"seq\":1}"]).unwrap_err();
         assert_eq!(f.line, 1);

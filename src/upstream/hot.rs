@@ -23,7 +23,10 @@ pub fn words(text: &str) -> HashSet<String> {
         .into_iter()
         .map(|t| t.word.trim())
         .filter(|w| w.chars().count() >= 2)
-        .filter(|w| !w.chars().all(|c| c.is_ascii_digit() || c.is_ascii_punctuation()))
+        .filter(|w| {
+            !w.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_punctuation())
+        })
         .filter(|w| !STOP.contains(w))
         .map(str::to_string)
         .collect()
@@ -133,7 +136,13 @@ mod tests {
         .collect();
         let topics = hot_topics(&items, 0.25);
         assert_eq!(topics[0].ids, vec![1, 2, 3], "{topics:?}");
-        assert!(topics[0].keywords.iter().any(|k| k == "供暖" || k == "暖气"), "{topics:?}");
+        assert!(
+            topics[0]
+                .keywords
+                .iter()
+                .any(|k| k == "供暖" || k == "暖气"),
+            "{topics:?}"
+        );
         assert_eq!(topics[0].towns["石拐镇"], 2);
         assert_eq!(topics[1].ids, vec![4, 5], "{topics:?}");
         assert_eq!(topics.len(), 2, "a suggestion alone is not a hot topic");

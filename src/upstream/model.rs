@@ -123,8 +123,20 @@ impl SuggestionInput {
     /// Every problem, or none.
     pub fn problems(&self) -> Vec<Problem> {
         let mut p = vec![];
-        need(&mut p, "place.town", "所在苏木/镇/街道", &self.place.town, 40);
-        at_most(&mut p, "place.village", "嘎查/村/社区", &self.place.village, 40);
+        need(
+            &mut p,
+            "place.town",
+            "所在苏木/镇/街道",
+            &self.place.town,
+            40,
+        );
+        at_most(
+            &mut p,
+            "place.village",
+            "嘎查/村/社区",
+            &self.place.village,
+            40,
+        );
         need(&mut p, "category", "类别", &self.category, 20);
         need(&mut p, "title", "标题", &self.title, 60);
         need(&mut p, "text", "建议内容", &self.text, 2000);
@@ -193,7 +205,13 @@ impl ProjectDoc {
         need(&mut p, "name", "项目名称", &self.name, 60);
         need(&mut p, "content", "项目内容", &self.content, 3000);
         need(&mut p, "lead_unit", "牵头单位", &self.lead_unit, 40);
-        need(&mut p, "funding_source", "资金来源", &self.funding_source, 100);
+        need(
+            &mut p,
+            "funding_source",
+            "资金来源",
+            &self.funding_source,
+            100,
+        );
         need(&mut p, "category", "类别", &self.category, 20);
         if self.investment_yuan == 0 {
             p.push(Problem {
@@ -344,7 +362,13 @@ impl Assessment {
         need(&mut p, "necessity", "必要性意见", &self.necessity, 1000);
         need(&mut p, "feasibility", "可行性意见", &self.feasibility, 1000);
         need(&mut p, "funding", "资金保障意见", &self.funding, 1000);
-        need(&mut p, "performance", "绩效目标意见", &self.performance, 1000);
+        need(
+            &mut p,
+            "performance",
+            "绩效目标意见",
+            &self.performance,
+            1000,
+        );
         p
     }
 }
@@ -554,7 +578,10 @@ mod tests {
             goal: "一期".into(),
         }];
         let fields: Vec<_> = p.problems().iter().map(|x| x.field).collect();
-        assert_eq!(fields, vec!["name", "funding_source", "investment_yuan", "year_goals"]);
+        assert_eq!(
+            fields,
+            vec!["name", "funding_source", "investment_yuan", "year_goals"]
+        );
         assert_eq!(project().sign_off_missing().len(), 2);
     }
 
@@ -589,9 +616,19 @@ mod tests {
         assert_eq!(meeting_allowed(&[], MeetingKind::Directors), Ok(()));
         assert!(meeting_allowed(&[], MeetingKind::Executive).is_err());
         let held = vec![m(MeetingKind::Directors, false)];
-        assert!(meeting_allowed(&held, MeetingKind::Executive).is_err(), "sent back, not approved");
-        assert_eq!(meeting_allowed(&held, MeetingKind::Directors), Ok(()), "held again after revision");
-        let held = vec![m(MeetingKind::Directors, true), m(MeetingKind::Executive, true)];
+        assert!(
+            meeting_allowed(&held, MeetingKind::Executive).is_err(),
+            "sent back, not approved"
+        );
+        assert_eq!(
+            meeting_allowed(&held, MeetingKind::Directors),
+            Ok(()),
+            "held again after revision"
+        );
+        let held = vec![
+            m(MeetingKind::Directors, true),
+            m(MeetingKind::Executive, true),
+        ];
         assert!(ready_for_vote(&held).is_err());
         assert_eq!(meeting_allowed(&held, MeetingKind::PartyStanding), Ok(()));
         let mut all = held;

@@ -212,7 +212,10 @@ impl GroupRole {
 
 /// Things staff should be told about the collection period (not refusals):
 /// collection opens in the third quarter and lasts at least a month.
-pub fn collection_warnings(opened: chrono::NaiveDate, closed: Option<chrono::NaiveDate>) -> Vec<String> {
+pub fn collection_warnings(
+    opened: chrono::NaiveDate,
+    closed: Option<chrono::NaiveDate>,
+) -> Vec<String> {
     use chrono::Datelike;
     let mut w = vec![];
     if !(7..=9).contains(&opened.month()) {
@@ -223,7 +226,9 @@ pub fn collection_warnings(opened: chrono::NaiveDate, closed: Option<chrono::Nai
     if let Some(c) = closed {
         let days = (c - opened).num_days();
         if days < 30 {
-            w.push(format!("征集只持续了 {days} 天：按办法，征集期不少于一个月"));
+            w.push(format!(
+                "征集只持续了 {days} 天：按办法，征集期不少于一个月"
+            ));
         }
     }
     w
@@ -237,7 +242,10 @@ mod tests {
     fn each_stage_allows_only_its_own_actions_and_hotline_all_year() {
         assert!(allowed(Stage::Collect, Action::SubmitPublic).is_ok());
         let e = allowed(Stage::Review, Action::SubmitPublic).unwrap_err();
-        assert!(e.to_string().contains("审核论证") && e.to_string().contains("征集项目"), "{e}");
+        assert!(
+            e.to_string().contains("审核论证") && e.to_string().contains("征集项目"),
+            "{e}"
+        );
         for s in Stage::ALL {
             assert!(allowed(s, Action::ImportHotline).is_ok());
         }

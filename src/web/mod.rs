@@ -135,18 +135,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/upstream/year", post(upstream::open_year))
         .route("/api/upstream/advance", post(upstream::advance))
         .route("/api/upstream/group", post(upstream::set_group))
-        .route("/api/upstream/suggestions", get(upstream::suggestions).post(upstream::enter_suggestion))
-        .route("/api/upstream/suggestions/import", post(upstream::import_suggestions))
+        .route(
+            "/api/upstream/suggestions",
+            get(upstream::suggestions).post(upstream::enter_suggestion),
+        )
+        .route(
+            "/api/upstream/suggestions/import",
+            post(upstream::import_suggestions),
+        )
         .route("/api/upstream/hot", get(upstream::hot))
         .route("/api/upstream/list", post(upstream::compile_list))
-        .route("/api/upstream/projects", get(upstream::projects).post(upstream::declare))
-        .route("/api/upstream/projects/{id}", axum::routing::put(upstream::amend))
+        .route(
+            "/api/upstream/projects",
+            get(upstream::projects).post(upstream::declare),
+        )
+        .route(
+            "/api/upstream/projects/{id}",
+            axum::routing::put(upstream::amend),
+        )
         .route("/api/upstream/projects/{id}/assess", post(upstream::assess))
-        .route("/api/upstream/projects/{id}/exclude", post(upstream::exclude))
+        .route(
+            "/api/upstream/projects/{id}/exclude",
+            post(upstream::exclude),
+        )
         .route("/api/upstream/merge", post(upstream::merge))
         .route("/api/upstream/drafts", post(upstream::save_draft))
         .route("/api/upstream/opinions", post(upstream::add_opinion))
-        .route("/api/upstream/opinions/{id}/respond", post(upstream::respond))
+        .route(
+            "/api/upstream/opinions/{id}/respond",
+            post(upstream::respond),
+        )
         .route("/api/upstream/meetings", post(upstream::add_meeting))
         .route("/api/upstream/round", post(upstream::make_round))
         .route("/api/upstream/export/{what}", get(upstream::export))
@@ -195,14 +213,14 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = app
-            .clone()
-            .map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                req
-            });
+        let svc =
+            app.clone()
+                .map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                });
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -5,8 +5,8 @@
 use super::*;
 use crate::store::{ProjectRow, SuggestionRow, UpTx};
 use crate::upstream::hot::hot_topics;
-use crate::upstream::model::*;
 use crate::upstream::model::Channel;
+use crate::upstream::model::*;
 use crate::upstream::stage::{Action, GroupRole};
 
 const WORKERS: &[StaffRole] = &[StaffRole::WorkingGroup];
@@ -64,7 +64,15 @@ pub(super) async fn state(State(st): St, headers: HeaderMap) -> ApiResult<Json<s
     let id = me.id;
     let (year, role, counts, meetings, drafts) = st
         .store
-        .upstream_read(move |r| Ok((r.year()?, r.group_role(id)?, r.counts()?, r.meetings()?, r.drafts()?)))
+        .upstream_read(move |r| {
+            Ok((
+                r.year()?,
+                r.group_role(id)?,
+                r.counts()?,
+                r.meetings()?,
+                r.drafts()?,
+            ))
+        })
         .await?;
     Ok(Json(json!({
         "me": {"username": me.username, "display_name": me.display_name, "role": me.role,
@@ -83,13 +91,20 @@ pub(super) struct YearReq {
     collection_opened: Date,
 }
 
-pub(super) async fn open_year(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn open_year(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Advance, None).await?;
     let req: YearReq = body(&bytes)?;
     if !(2000..=2100).contains(&req.year) {
         return Err(ApiError::bad("年度无效"));
     }
-    change(&st, &me, move |u| u.open_year(req.year, req.collection_opened)).await?;
+    change(&st, &me, move |u| {
+        u.open_year(req.year, req.collection_opened)
+    })
+    .await?;
     Ok(Json(json!({"ok": true})))
 }
 
@@ -100,7 +115,11 @@ pub(super) struct NoteReq {
     note: String,
 }
 
-pub(super) async fn advance(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn advance(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Advance, None).await?;
     let req: NoteReq = body(&bytes)?;
     let stage = change(&st, &me, move |u| u.advance(&req.note)).await?;
@@ -114,7 +133,11 @@ pub(super) struct GroupReq {
     role: GroupRole,
 }
 
-pub(super) async fn set_group(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn set_group(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::ManageGroup, None).await?;
     let req: GroupReq = body(&bytes)?;
     let (who, _) = st
@@ -132,21 +155,36 @@ pub(super) async fn set_group(State(st): St, headers: HeaderMap, bytes: axum::bo
 
 // --- suggestions -----------------------------------------------------------------------
 
-pub(super) async fn suggestions(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn suggestions(
+    State(st): St,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
     let me = staff(&st, &headers, VIEWERS, false).await?;
     // A department sees its own queue (建议清单 sent to it).
     let dept = (me.role == StaffRole::Department).then(|| me.display_name.clone());
-    let rows = st.store.upstream_read(move |r| r.suggestions(dept.as_deref())).await?;
+    let rows = st
+        .store
+        .upstream_read(move |r| r.suggestions(dept.as_deref()))
+        .await?;
     Ok(Json(json!({"suggestions": rows})))
 }
 
-pub(super) async fn enter_suggestion(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn enter_suggestion(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::EnterSuggestion, None).await?;
     let input: SuggestionInput = body(&bytes)?;
     if !matches!(input.channel, Channel::Directed | Channel::Topical) {
-        return Err(ApiError::bad("工作人员录入的建议应为定向征集或专题征集；热线与信访请用导入"));
+        return Err(ApiError::bad(
+            "工作人员录入的建议应为定向征集或专题征集；热线与信访请用导入",
+        ));
     }
-    let (id, no) = change(&st, &me, move |u| u.add_suggestion(&input, Action::EnterSuggestion)).await?;
+    let (id, no) = change(&st, &me, move |u| {
+        u.add_suggestion(&input, Action::EnterSuggestion)
+    })
+    .await?;
     Ok(Json(json!({"id": id, "tracking_no": no})))
 }
 
@@ -178,7 +216,11 @@ pub(super) async fn import_suggestions(
     let channel = match q.channel.as_str() {
         "hotline" => Channel::Hotline,
         "petition" => Channel::Petition,
-        _ => return Err(ApiError::bad("channel 应为 hotline（12345热线）或 petition（信访）")),
+        _ => {
+            return Err(ApiError::bad(
+                "channel 应为 hotline（12345热线）或 petition（信访）",
+            ))
+        }
     };
     let sheet = crate::sheets::Sheet::read(&bytes).map_err(|e| row_errors("import_rows", &[e]))?;
     let col = |name: &str, what: &str| -> ApiResult<usize> {
@@ -186,10 +228,26 @@ pub(super) async fn import_suggestions(
             .column(&[name])
             .ok_or_else(|| ApiError::bad(format!("表头中没有“{name}”列（{what}）")))
     };
-    let (ct, cx, cw, cc) = (col(&q.title, "标题")?, col(&q.text, "内容")?, col(&q.town, "苏木镇街道")?, col(&q.category, "类别")?);
-    let cv = q.village.as_deref().map(|v| col(v, "嘎查村社区")).transpose()?;
-    let cp = q.contact.as_deref().map(|v| col(v, "联系方式")).transpose()?;
-    let get = |cells: &[String], c: Option<usize>| c.map(|c| crate::sheets::cell(cells, c).to_string()).unwrap_or_default();
+    let (ct, cx, cw, cc) = (
+        col(&q.title, "标题")?,
+        col(&q.text, "内容")?,
+        col(&q.town, "苏木镇街道")?,
+        col(&q.category, "类别")?,
+    );
+    let cv = q
+        .village
+        .as_deref()
+        .map(|v| col(v, "嘎查村社区"))
+        .transpose()?;
+    let cp = q
+        .contact
+        .as_deref()
+        .map(|v| col(v, "联系方式"))
+        .transpose()?;
+    let get = |cells: &[String], c: Option<usize>| {
+        c.map(|c| crate::sheets::cell(cells, c).to_string())
+            .unwrap_or_default()
+    };
     let mut rows = vec![];
     let mut errors = vec![];
     for (row, cells) in &sheet.rows {
@@ -227,7 +285,9 @@ pub(super) async fn import_suggestions(
         Ok(())
     })
     .await?;
-    Ok(Json(json!({"dry_run": false, "rows": n, "good": n, "errors": [], "imported": n})))
+    Ok(Json(
+        json!({"dry_run": false, "rows": n, "good": n, "errors": [], "imported": n}),
+    ))
 }
 
 pub(super) async fn hot(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -235,7 +295,13 @@ pub(super) async fn hot(State(st): St, headers: HeaderMap) -> ApiResult<Json<ser
     let rows = st.store.upstream_read(|r| r.suggestions(None)).await?;
     let items: Vec<(i64, String, String)> = rows
         .iter()
-        .map(|s| (s.id, s.input.place.town.clone(), format!("{} {}", s.input.title, s.input.text)))
+        .map(|s| {
+            (
+                s.id,
+                s.input.place.town.clone(),
+                format!("{} {}", s.input.title, s.input.text),
+            )
+        })
         .collect();
     let topics = tokio::task::spawn_blocking(move || hot_topics(&items, 0.3))
         .await
@@ -250,7 +316,11 @@ pub(super) struct ListReq {
     assign: Vec<(i64, String)>,
 }
 
-pub(super) async fn compile_list(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn compile_list(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::CompileList, None).await?;
     let req: ListReq = body(&bytes)?;
     let n = change(&st, &me, move |u| u.compile_list(&req.assign)).await?;
@@ -259,7 +329,10 @@ pub(super) async fn compile_list(State(st): St, headers: HeaderMap, bytes: axum:
 
 // --- projects ----------------------------------------------------------------------------
 
-pub(super) async fn projects(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn projects(
+    State(st): St,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
     staff(&st, &headers, VIEWERS, false).await?;
     let rows = st.store.upstream_read(|r| r.projects()).await?;
     Ok(Json(json!({"projects": rows})))
@@ -274,11 +347,18 @@ pub(super) struct DeclareReq {
 }
 
 /// 初选申报: a department declares for itself.
-pub(super) async fn declare(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn declare(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let me = staff(&st, &headers, &[StaffRole::Department], true).await?;
     let req: DeclareReq = body(&bytes)?;
     let dept = me.display_name.clone();
-    let id = change(&st, &me, move |u| u.declare(&dept, &req.doc, &req.suggestions)).await?;
+    let id = change(&st, &me, move |u| {
+        u.declare(&dept, &req.doc, &req.suggestions)
+    })
+    .await?;
     Ok(Json(json!({"id": id})))
 }
 
@@ -291,8 +371,19 @@ pub(super) struct AmendReq {
 
 /// A new version: the declaring department (its own, while declaring) or the
 /// working group (after review, opinions or a meeting).
-pub(super) async fn amend(State(st): St, headers: HeaderMap, Path(id): Path<i64>, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
-    let me = staff(&st, &headers, &[StaffRole::Department, StaffRole::WorkingGroup], true).await?;
+pub(super) async fn amend(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = staff(
+        &st,
+        &headers,
+        &[StaffRole::Department, StaffRole::WorkingGroup],
+        true,
+    )
+    .await?;
     if me.role == StaffRole::WorkingGroup {
         worker(&st, &headers, Action::Consult, None).await?;
     } else {
@@ -309,8 +400,18 @@ pub(super) async fn amend(State(st): St, headers: HeaderMap, Path(id): Path<i64>
     Ok(Json(json!({"ok": true})))
 }
 
-pub(super) async fn assess(State(st): St, headers: HeaderMap, Path(id): Path<i64>, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
-    let category = st.store.upstream_read(move |r| r.project(id)).await?.doc.category;
+pub(super) async fn assess(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let category = st
+        .store
+        .upstream_read(move |r| r.project(id))
+        .await?
+        .doc
+        .category;
     let (me, _) = worker(&st, &headers, Action::Assess, Some(category)).await?;
     let a: Assessment = body(&bytes)?;
     change(&st, &me, move |u| u.assess(id, &a)).await?;
@@ -325,7 +426,12 @@ pub(super) struct ExcludeReq {
     note: String,
 }
 
-pub(super) async fn exclude(State(st): St, headers: HeaderMap, Path(id): Path<i64>, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn exclude(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Exclude, None).await?;
     let req: ExcludeReq = body(&bytes)?;
     change(&st, &me, move |u| u.exclude(id, req.reason, &req.note)).await?;
@@ -339,7 +445,11 @@ pub(super) struct MergeReq {
     doc: ProjectDoc,
 }
 
-pub(super) async fn merge(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn merge(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Merge, None).await?;
     let req: MergeReq = body(&bytes)?;
     let id = change(&st, &me, move |u| u.merge(&req.sources, &req.doc)).await?;
@@ -352,7 +462,11 @@ pub(super) struct DraftReq {
     label: String,
 }
 
-pub(super) async fn save_draft(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn save_draft(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::SaveDraft, None).await?;
     let req: DraftReq = body(&bytes)?;
     let v = change(&st, &me, move |u| u.save_draft(&req.label)).await?;
@@ -369,10 +483,17 @@ pub(super) struct OpinionReq {
     text: String,
 }
 
-pub(super) async fn add_opinion(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn add_opinion(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Consult, None).await?;
     let req: OpinionReq = body(&bytes)?;
-    let id = change(&st, &me, move |u| u.add_opinion(req.project, req.source, &req.author, &req.text)).await?;
+    let id = change(&st, &me, move |u| {
+        u.add_opinion(req.project, req.source, &req.author, &req.text)
+    })
+    .await?;
     Ok(Json(json!({"id": id})))
 }
 
@@ -383,14 +504,23 @@ pub(super) struct RespondReq {
     adopted: bool,
 }
 
-pub(super) async fn respond(State(st): St, headers: HeaderMap, Path(id): Path<i64>, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn respond(
+    State(st): St,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Consult, None).await?;
     let req: RespondReq = body(&bytes)?;
     change(&st, &me, move |u| u.respond(id, &req.response, req.adopted)).await?;
     Ok(Json(json!({"ok": true})))
 }
 
-pub(super) async fn add_meeting(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn add_meeting(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::Meeting, None).await?;
     let m: Meeting = body(&bytes)?;
     let id = change(&st, &me, move |u| u.add_meeting(&m)).await?;
@@ -406,20 +536,32 @@ pub(super) struct RoundReq {
 }
 
 /// One click: the approved list becomes the vote round's candidates.
-pub(super) async fn make_round(State(st): St, headers: HeaderMap, bytes: axum::body::Bytes) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn make_round(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
     let (me, _) = worker(&st, &headers, Action::MakeRound, None).await?;
     let req: RoundReq = body(&bytes)?;
     let election = st.election_id;
-    let id = change(&st, &me, move |u| u.make_round(&election, &req.title, &req.assembly, req.rules)).await?;
+    let id = change(&st, &me, move |u| {
+        u.make_round(&election, &req.title, &req.assembly, req.rules)
+    })
+    .await?;
     // The draft must hold to every rule of a manifest, as any other.
     let row = st.store.round(id).await?;
     check_draft(&st, &row.draft)?;
-    Ok(Json(json!({"round_id": id, "candidates": row.draft.candidates.len()})))
+    Ok(Json(
+        json!({"round_id": id, "candidates": row.draft.candidates.len()}),
+    ))
 }
 
 // --- history, exports, the audit log ------------------------------------------------------
 
-pub(super) async fn history(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn history(
+    State(st): St,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
     let h = st.store.upstream_read(move |r| r.history(id)).await?;
     // The vote, if the project went to one and it is published.
     let mut vote = serde_json::Value::Null;
@@ -427,7 +569,10 @@ pub(super) async fn history(State(st): St, Path(id): Path<i64>) -> ApiResult<Jso
         let rounds = st.store.rounds().await?;
         let chain: Vec<_> = rounds
             .iter()
-            .filter(|r| r.state == RoundState::Published && r.draft.candidates.iter().any(|c| c.id.as_str() == cid))
+            .filter(|r| {
+                r.state == RoundState::Published
+                    && r.draft.candidates.iter().any(|c| c.id.as_str() == cid)
+            })
             .filter(|r| r.id >= rid)
             .collect();
         vote = json!(chain
@@ -449,7 +594,10 @@ pub(super) async fn audit_log(State(st): St) -> ApiResult<Response> {
     Ok((
         [
             (header::CONTENT_TYPE, "application/jsonl; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.jsonl\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.jsonl\"",
+            ),
         ],
         text,
     )
@@ -461,15 +609,21 @@ fn xlsx(name: &str, sheet: &str, header: &[&str], rows: Vec<Vec<String>>) -> Api
     let mut book = rust_xlsxwriter::Workbook::new();
     let ws = book.add_worksheet();
     ws.set_name(sheet).map_err(fail)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold().set_border(rust_xlsxwriter::FormatBorder::Thin);
-    let cellf = rust_xlsxwriter::Format::new().set_text_wrap().set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let bold = rust_xlsxwriter::Format::new()
+        .set_bold()
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let cellf = rust_xlsxwriter::Format::new()
+        .set_text_wrap()
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
     for (c, h) in header.iter().enumerate() {
         ws.write_with_format(0, c as u16, *h, &bold).map_err(fail)?;
-        ws.set_column_width(c as u16, if c == 0 { 8 } else { 22 }).map_err(fail)?;
+        ws.set_column_width(c as u16, if c == 0 { 8 } else { 22 })
+            .map_err(fail)?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            ws.write_with_format(r as u32 + 1, c as u16, v, &cellf).map_err(fail)?;
+            ws.write_with_format(r as u32 + 1, c as u16, v, &cellf)
+                .map_err(fail)?;
         }
     }
     ws.set_freeze_panes(1, 0).map_err(fail)?;
@@ -478,8 +632,14 @@ fn xlsx(name: &str, sheet: &str, header: &[&str], rows: Vec<Vec<String>>) -> Api
     let bytes = book.save_to_buffer().map_err(fail)?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ),
         ],
         bytes,
     )
@@ -517,16 +677,36 @@ fn project_cells(p: &ProjectRow) -> Vec<String> {
     ]
 }
 
-pub(super) async fn export(State(st): St, headers: HeaderMap, Path(what): Path<String>) -> ApiResult<Response> {
+pub(super) async fn export(
+    State(st): St,
+    headers: HeaderMap,
+    Path(what): Path<String>,
+) -> ApiResult<Response> {
     let me = staff(&st, &headers, VIEWERS, false).await?;
     let dept = (me.role == StaffRole::Department).then(|| me.display_name.clone());
     match what.as_str() {
         "suggestions.xlsx" => {
-            let rows = st.store.upstream_read(move |r| r.suggestions(dept.as_deref())).await?;
+            let rows = st
+                .store
+                .upstream_read(move |r| r.suggestions(dept.as_deref()))
+                .await?;
             xlsx(
                 "建议清单",
                 "建议清单",
-                &["序号", "编号", "渠道", "来源", "苏木镇街道", "嘎查村社区", "类别", "标题", "内容", "状态", "承办部门", "收到日期"],
+                &[
+                    "序号",
+                    "编号",
+                    "渠道",
+                    "来源",
+                    "苏木镇街道",
+                    "嘎查村社区",
+                    "类别",
+                    "标题",
+                    "内容",
+                    "状态",
+                    "承办部门",
+                    "收到日期",
+                ],
                 rows.iter().map(suggestion_cells).collect(),
             )
         }
@@ -538,15 +718,33 @@ pub(super) async fn export(State(st): St, headers: HeaderMap, Path(what): Path<S
                 .filter(|p| !candidates || p.status == ProjectStatus::Candidate)
                 .map(project_cells)
                 .collect();
-            let (name, sheet) = if candidates { ("候选项目清单", "候选项目") } else { ("备选项目申报表", "备选项目") };
+            let (name, sheet) = if candidates {
+                ("候选项目清单", "候选项目")
+            } else {
+                ("备选项目申报表", "备选项目")
+            };
             xlsx(
                 name,
                 sheet,
-                &["编号", "项目名称", "项目内容", "牵头单位", "配合单位", "投资", "资金来源", "完成时限", "状态"],
+                &[
+                    "编号",
+                    "项目名称",
+                    "项目内容",
+                    "牵头单位",
+                    "配合单位",
+                    "投资",
+                    "资金来源",
+                    "完成时限",
+                    "状态",
+                ],
                 rows,
             )
         }
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个导出")),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "没有这个导出",
+        )),
     }
 }
 
@@ -561,7 +759,11 @@ pub(super) async fn public_suggest(
     bytes: axum::body::Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     if bytes.len() > 16 * 1024 {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "内容过长"));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "内容过长",
+        ));
     }
     {
         let mut map = st.public_posts.lock().map_err(|_| ApiError::bad("busy"))?;
@@ -570,7 +772,11 @@ pub(super) async fn public_suggest(
             *e = (0, Instant::now());
         }
         if e.0 >= PUBLIC_PER_HOUR {
-            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "slow_down", "提交过于频繁，请稍后再试"));
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                "提交过于频繁，请稍后再试",
+            ));
         }
         e.0 += 1;
     }
@@ -579,12 +785,19 @@ pub(super) async fn public_suggest(
     input.source.clear();
     let (_, no) = st
         .store
-        .upstream("public".into(), Timestamp::now_beijing(), move |u| u.add_suggestion(&input, Action::SubmitPublic))
+        .upstream("public".into(), Timestamp::now_beijing(), move |u| {
+            u.add_suggestion(&input, Action::SubmitPublic)
+        })
         .await?;
-    Ok(Json(json!({"tracking_no": no, "message": "已收到您的建议，请记下查询编号"})))
+    Ok(Json(
+        json!({"tracking_no": no, "message": "已收到您的建议，请记下查询编号"}),
+    ))
 }
 
-pub(super) async fn public_track(State(st): St, Path(no): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn public_track(
+    State(st): St,
+    Path(no): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
     let s = st
         .store
         .upstream_read(move |r| r.track(&no))
@@ -602,8 +815,17 @@ pub(super) async fn public_year(State(st): St) -> ApiResult<Json<serde_json::Val
         .store
         .upstream_read(|r| {
             let y = r.year()?;
-            let subj = y.as_ref().map(|y| vec![format!("year:{}", y.year)]).unwrap_or_default();
-            Ok((y, r.counts()?, r.projects()?, r.meetings()?, r.events_about(&subj)?))
+            let subj = y
+                .as_ref()
+                .map(|y| vec![format!("year:{}", y.year)])
+                .unwrap_or_default();
+            Ok((
+                y,
+                r.counts()?,
+                r.projects()?,
+                r.meetings()?,
+                r.events_about(&subj)?,
+            ))
         })
         .await?;
     let timeline: Vec<_> = events

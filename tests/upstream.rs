@@ -1,0 +1,553 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! The upstream stages over HTTP, end to end: suggestions in from every
+//! channel (the public form, staff entry, a hotline import with a dry run),
+//! the list, declarations, a merge and an exclusion, opinions and a
+//! revision, the three meetings, the candidate round out — then a small
+//! vote, the project's history from suggestion to vote, the Excel exports,
+//! and the audit chain verified, then tampered with and caught.
+
+mod common;
+
+use common::app::{attest_and_publish, call, codes, roster_csv, Tablet, TestApp};
+use common::verifiers::minsheng;
+use serde_json::{json, Value};
+
+fn suggestion(town: &str, category: &str, title: &str, text: &str) -> Value {
+    json!({"channel": "public", "place": {"town": town, "village": "东河村"}, "category": category, "title": title, "text": text, "contact": "13900000000"})
+}
+
+fn project(name: &str, unit: &str, yuan: u64, category: &str) -> Value {
+    json!({"name": name, "content": format!("{name}的主要内容"), "lead_unit": unit, "co_units": ["石拐镇"], "investment_yuan": yuan,
+           "funding_source": "区级财政", "deadline": "2027-11-30", "category": category,
+           "study": {"date": "2026-09-10", "minutes": "党组会议研究"}, "vice_review": {"date": "2026-09-15", "by": "副区长"}})
+}
+
+async fn ok(r: (u16, Value)) -> Value {
+    assert_eq!(r.0, 200, "{}", r.1);
+    r.1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let leader = app.login_as("gongzuozu").await;
+    let member = app.login_as("gongzuozu2").await;
+    let zhujian = app.login_as("zhujianju").await;
+    let jiaoyu = app.login_as("jiaoyuju").await;
+    let mishu = app.login().await;
+    let public = reqwest::Client::new();
+    let post_public = |body: Value| {
+        let (c, base) = (public.clone(), base.clone());
+        async move {
+            call(
+                &c,
+                "POST",
+                format!("{base}/api/public/suggestions"),
+                "",
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // 征集项目
+    let (s, _) = member
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await;
+    assert_eq!(s, 403, "only the leader opens the year");
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await)
+    .await;
+    let mut tracking = vec![];
+    for (title, text) in [
+        ("小区供暖不热", "老旧小区供暖管道老化，暖气不热"),
+        ("楼顶漏水", "老旧小区楼顶漏水需要改造"),
+        ("学校食堂", "学校食堂太小，孩子吃饭排队"),
+    ] {
+        let cat = if title == "学校食堂" {
+            "教育"
+        } else {
+            "住房"
+        };
+        let j = ok(post_public(suggestion("石拐镇", cat, title, text)).await).await;
+        tracking.push(j["tracking_no"].as_str().unwrap().to_string());
+    }
+    let (s, j) = post_public(suggestion("石拐镇", "住房", "空的", "")).await;
+    assert_eq!((s, j["code"].as_str()), (422, Some("invalid")), "{j}");
+    assert!(
+        j["error"].as_str().unwrap().contains("建议内容"),
+        "the missing field is named: {j}"
+    );
+    let (s, _) = call(
+        &public,
+        "POST",
+        format!("{base}/api/public/suggestions"),
+        "",
+        Some(json!({"channel": "public"})),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let t = ok(call(
+        &public,
+        "GET",
+        format!("{base}/api/public/track/{}", tracking[0]),
+        "",
+        None,
+    )
+    .await)
+    .await;
+    assert_eq!(t["status"], "received");
+    assert!(
+        !t.to_string().contains("13900000000"),
+        "the contact is never shown"
+    );
+    let (s, _) = member
+        .post("/api/upstream/suggestions", json!({"channel": "directed", "place": {"town": "五当召镇"}, "category": "教育", "title": "校舍", "text": "校舍老旧"}))
+        .await;
+    assert_eq!(s, 422, "a directed suggestion names its source");
+    ok(member
+        .post("/api/upstream/suggestions", json!({"channel": "directed", "source": "人大代表 王建国", "place": {"town": "五当召镇"}, "category": "教育", "title": "校舍", "text": "校舍老旧需改造"}))
+        .await)
+    .await;
+    // 12345: a dry run names the bad row and imports nothing; the good file imports all.
+    let bad = "标题,内容,街镇,社区,类别\n暖气不热,家里暖气不热,石拐镇,白狐沟社区,住房\n无内容,,石拐镇,,住房\n";
+    let q = "channel=hotline&title=标题&text=内容&town=街镇&village=社区&category=类别";
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}&dry_run=true"),
+            bad.into(),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        (r["good"].as_u64(), r["imported"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(r["errors"][0]["row"], 3, "{r}");
+    let r = ok(leader
+        .post_bytes(&format!("/api/upstream/suggestions/import?{q}"), bad.into())
+        .await)
+    .await;
+    assert_eq!(r["imported"], 0, "a file with a bad row imports nothing");
+    let good = "标题,内容,街镇,社区,类别\n暖气不热,家里暖气不热管道老化,石拐镇,白狐沟社区,住房\n漏雨,屋面漏雨,大发街道,,住房\n";
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}"),
+            good.into(),
+        )
+        .await)
+    .await;
+    assert_eq!(r["imported"], 2);
+    let (s, j) = zhujian
+        .post(
+            "/api/upstream/projects",
+            json!({"doc": project("老旧小区改造", "区住房和城乡建设局", 1_000_000, "住房")}),
+        )
+        .await;
+    assert_eq!(s, 409, "no declaring while collecting: {j}");
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    assert!(hot["topics"][0]["count"].as_u64().unwrap() >= 2, "{hot}");
+
+    // 初选申报
+    let (s, _) = member
+        .post("/api/upstream/advance", json!({"note": "x"}))
+        .await;
+    assert_eq!(s, 403, "only the leader moves the stage");
+    ok(leader
+        .post("/api/upstream/advance", json!({"note": "征集结束"}))
+        .await)
+    .await;
+    let (s, _) = post_public(suggestion("石拐镇", "住房", "晚了", "征集结束后提交")).await;
+    assert_eq!(s, 409, "the public form closes with collection");
+    let all = ok(leader.get("/api/upstream/suggestions").await).await;
+    let assign: Vec<Value> = all["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let dept = if s["category"] == "教育" {
+                "区教育局"
+            } else {
+                "区住房和城乡建设局"
+            };
+            json!([s["id"], dept])
+        })
+        .collect();
+    ok(member
+        .post("/api/upstream/list", json!({"assign": assign}))
+        .await)
+    .await;
+    let queue = ok(jiaoyu.get("/api/upstream/suggestions").await).await;
+    assert_eq!(
+        queue["suggestions"].as_array().unwrap().len(),
+        2,
+        "a department sees its own queue"
+    );
+    let housing: Vec<i64> = all["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["category"] == "住房")
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    let mut missing = project("供热管网", "区住房和城乡建设局", 0, "住房");
+    missing["funding_source"] = json!("");
+    let (s, j) = zhujian
+        .post("/api/upstream/projects", json!({"doc": missing}))
+        .await;
+    assert_eq!(s, 422);
+    let e = j["error"].as_str().unwrap();
+    assert!(
+        e.contains("资金来源") && e.contains("投资金额"),
+        "every missing element is named: {e}"
+    );
+    let a = ok(zhujian.post("/api/upstream/projects", json!({"doc": project("老旧小区供热管网改造", "区住房和城乡建设局", 5_000_000, "住房"), "suggestions": &housing[..2]})).await).await["id"].as_i64().unwrap();
+    let b = ok(zhujian.post("/api/upstream/projects", json!({"doc": project("老旧小区屋面防水", "区住房和城乡建设局", 2_000_000, "住房"), "suggestions": &housing[2..]})).await).await["id"].as_i64().unwrap();
+    let c = ok(zhujian
+        .post(
+            "/api/upstream/projects",
+            json!({"doc": project("调整物业服务收费标准", "区住房和城乡建设局", 100_000, "住房")}),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut canteen = project("学校食堂提升", "区教育局", 3_000_000, "教育");
+    canteen["vice_review"] = Value::Null;
+    let schools: Vec<i64> = all["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["category"] == "教育")
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    let d = ok(jiaoyu
+        .post(
+            "/api/upstream/projects",
+            json!({"doc": canteen, "suggestions": schools}),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+
+    // 审核论证: a merge, an exclusion, assessments, a draft.
+    ok(leader.post("/api/upstream/advance", json!({})).await).await;
+    let (s, _) = member.post("/api/upstream/merge", json!({"sources": [a, b], "doc": project("老旧小区综合改造", "区住房和城乡建设局", 7_000_000, "住房")})).await;
+    assert_eq!(s, 403, "a member does not merge");
+    let m = ok(leader.post("/api/upstream/merge", json!({"sources": [a, b], "doc": project("老旧小区综合改造", "区住房和城乡建设局", 7_000_000, "住房")})).await).await["id"].as_i64().unwrap();
+    ok(leader
+        .post(
+            &format!("/api/upstream/projects/{c}/exclude"),
+            json!({"reason": "policy_or_routine", "note": "属于日常工作"}),
+        )
+        .await)
+    .await;
+    let assessment = json!({"necessity": "必要", "feasibility": "可行", "funding": "有保障", "performance": "明确", "conclusion": "pass"});
+    let (s, j) = member
+        .post(
+            &format!("/api/upstream/projects/{d}/assess"),
+            assessment.clone(),
+        )
+        .await;
+    assert_eq!(s, 409, "the vice head's review is missing: {j}");
+    assert!(j["error"].as_str().unwrap().contains("分管副区长审阅"));
+    let mut fixed = project("学校食堂提升", "区教育局", 3_000_000, "教育");
+    fixed["content"] = json!("提升5所学校食堂");
+    ok(jiaoyu
+        .put(
+            &format!("/api/upstream/projects/{d}"),
+            json!({"doc": fixed, "reason": "补充分管副区长审阅"}),
+        )
+        .await)
+    .await;
+    ok(member
+        .post(
+            &format!("/api/upstream/projects/{d}/assess"),
+            assessment.clone(),
+        )
+        .await)
+    .await;
+    ok(member
+        .post(
+            &format!("/api/upstream/projects/{m}/assess"),
+            assessment.clone(),
+        )
+        .await)
+    .await;
+    let (s, _) = member
+        .post(
+            &format!("/api/upstream/projects/{c}/assess"),
+            assessment.clone(),
+        )
+        .await;
+    assert_eq!(s, 409, "an excluded project is not assessed");
+    ok(leader
+        .post("/api/upstream/drafts", json!({"label": "讨论稿"}))
+        .await)
+    .await;
+    let ps = ok(leader.get("/api/upstream/projects").await).await;
+    let find = |id: i64| {
+        ps["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        find(a)["merged_into"],
+        m,
+        "the original shows where it went"
+    );
+    assert_eq!(
+        find(m)["merged_from"],
+        json!([a, b]),
+        "the merged one lists its sources"
+    );
+    assert_eq!(
+        find(m)["suggestions"].as_array().unwrap().len(),
+        housing.len()
+    );
+    assert_eq!(find(c)["exclusion"]["reason"], "policy_or_routine");
+
+    // 征求意见: an opinion adopted, the project revised.
+    ok(leader.post("/api/upstream/advance", json!({})).await).await;
+    let o = ok(member.post("/api/upstream/opinions", json!({"project": d, "source": "cppcc", "author": "区政协教科文卫委", "text": "建议同步实施明厨亮灶"})).await).await["id"].as_i64().unwrap();
+    ok(member
+        .post(
+            &format!("/api/upstream/opinions/{o}/respond"),
+            json!({"response": "采纳，增加明厨亮灶", "adopted": true}),
+        )
+        .await)
+    .await;
+    let mut revised = fixed.clone();
+    revised["content"] = json!("提升5所学校食堂，同步实施明厨亮灶");
+    revised["investment_yuan"] = json!(3_200_000);
+    ok(member
+        .put(
+            &format!("/api/upstream/projects/{d}"),
+            json!({"doc": revised, "reason": "采纳区政协意见"}),
+        )
+        .await)
+    .await;
+
+    // 确定候选: the meetings in order, then the round.
+    ok(leader.post("/api/upstream/advance", json!({})).await).await;
+    let rules = json!({"seats": 1, "max_for": 1, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"});
+    let round_req = json!({"title": "2027年民生实事项目票决", "assembly": "测试区人民代表大会", "rules": rules});
+    let (s, j) = leader.post("/api/upstream/round", round_req.clone()).await;
+    assert_eq!(s, 409, "{j}");
+    let meeting = |kind: &str, approved: bool| json!({"kind": kind, "date": "2026-12-01", "approved": approved, "decision": "审议", "notes": "", "attachments": ["纪要.pdf"]});
+    let (s, _) = leader
+        .post("/api/upstream/meetings", meeting("executive", true))
+        .await;
+    assert_eq!(s, 409, "the executive meeting waits for the directors'");
+    ok(leader
+        .post("/api/upstream/meetings", meeting("directors", false))
+        .await)
+    .await;
+    ok(leader
+        .post("/api/upstream/meetings", meeting("directors", true))
+        .await)
+    .await;
+    ok(leader
+        .post("/api/upstream/meetings", meeting("executive", true))
+        .await)
+    .await;
+    ok(leader
+        .post("/api/upstream/meetings", meeting("party_standing", true))
+        .await)
+    .await;
+    let r = ok(leader.post("/api/upstream/round", round_req).await).await;
+    let round_id = r["round_id"].as_i64().unwrap();
+    assert_eq!(r["candidates"], 2);
+
+    // The vote on it.
+    let (s, _) = mishu.post_text("/api/deputies/import", roster_csv(5)).await;
+    assert_eq!(s, 200);
+    ok(mishu
+        .post(&format!("/api/rounds/{round_id}/open"), json!({}))
+        .await)
+    .await;
+    let (_, round) = mishu.get(&format!("/api/rounds/{round_id}")).await;
+    let cands = round["draft"]["candidates"].as_array().unwrap().clone();
+    let canteen_id = cands.iter().find(|c| c["name"] == "学校食堂提升").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        cands.iter().find(|c| c["name"] == "学校食堂提升").unwrap()["investment_yuan"],
+        3_200_000,
+        "the revised project goes to the vote"
+    );
+    for (number, code) in codes(&mishu).await.iter().take(4) {
+        let t = Tablet::check_in(&base, number, code).await;
+        ok(t.vote(json!({ &canteen_id: "for" })).await).await;
+    }
+    ok(mishu
+        .post(&format!("/api/rounds/{round_id}/close"), json!({}))
+        .await)
+    .await;
+    attest_and_publish(&mishu, round_id).await;
+
+    // The project's whole history, public: first suggestion to vote.
+    let h = ok(call(
+        &public,
+        "GET",
+        format!("{base}/api/public/projects/{d}/history"),
+        "",
+        None,
+    )
+    .await)
+    .await;
+    let kinds: Vec<&str> = h["history"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "suggestion.create",
+        "project.declare",
+        "project.revise",
+        "project.assess",
+        "opinion.add",
+        "opinion.respond",
+        "project.candidate",
+        "round.create",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let revs = h["history"]["revisions"].as_array().unwrap();
+    assert_eq!(revs.len(), 3);
+    assert!(
+        revs[2][2]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with("+ 投资（元）：3200000")),
+        "{revs:?}"
+    );
+    assert_eq!(h["vote"][0]["decided"], true, "{}", h["vote"]);
+    assert_eq!(h["vote"][0]["for"], 4);
+    let hm = ok(call(
+        &public,
+        "GET",
+        format!("{base}/api/public/projects/{m}/history"),
+        "",
+        None,
+    )
+    .await)
+    .await;
+    let subjects: Vec<&str> = hm["history"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.contains(&format!("project:{a}").as_str()),
+        "a merged project's history includes its sources'"
+    );
+    let page = reqwest::get(format!("{base}/public"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("提出您的建议"));
+
+    // Excel, in the layout staff print.
+    for (what, header) in [
+        ("suggestions.xlsx", "类别"),
+        ("projects.xlsx", "项目名称"),
+        ("candidates.xlsx", "资金来源"),
+    ] {
+        let bytes = leader
+            .c
+            .get(format!("{base}/api/upstream/export/{what}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let sheet = minsheng::sheets::Sheet::read(&bytes).unwrap();
+        assert!(
+            sheet.header.iter().any(|h| h == header),
+            "{what}: {:?}",
+            sheet.header
+        );
+        if what == "candidates.xlsx" {
+            assert_eq!(sheet.rows.len(), 2);
+        }
+    }
+
+    // The audit chain: it verifies, from the data dir and from the public file;
+    // a changed event is caught at its line.
+    let out = minsheng()
+        .arg("audit-verify")
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = reqwest::get(format!("{base}/public/audit.jsonl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!log.contains("13900000000"), "no contact in the public log");
+    let file = app.dir.path().join("audit.jsonl");
+    std::fs::write(&file, &log).unwrap();
+    let out = minsheng().arg("audit-verify").arg(&file).output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<&str> = log.lines().collect();
+    let target = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"project.exclude\""))
+        .unwrap();
+    let mut tampered: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    tampered[target] = tampered[target].replace("属于日常工作", "属于日常工作！");
+    std::fs::write(&file, tampered.join("\n")).unwrap();
+    let out = minsheng().arg("audit-verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(":{}: prev", target + 2)),
+        "caught at the next line's link: {err}"
+    );
+    // The same edit made in the database is caught the same way.
+    let db = rusqlite::Connection::open(app.dir.path().join("minsheng.db")).unwrap();
+    db.execute(
+        "UPDATE audit_events SET line = replace(line, '属于日常工作', '属于日常工作！') WHERE line LIKE '%project.exclude%'",
+        [],
+    )
+    .unwrap();
+    let out = minsheng()
+        .arg("audit-verify")
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
