@@ -77,6 +77,13 @@ CREATE TABLE meetings (
     doc  TEXT NOT NULL
 );
 
+-- 本年度重大项目 (imported): a project duplicating one is ruled out.
+CREATE TABLE major_projects (
+    year INTEGER NOT NULL REFERENCES up_years(year),
+    name TEXT NOT NULL,
+    PRIMARY KEY (year, name)
+) WITHOUT ROWID;
+
 -- 讨论稿 / 送审方案: numbered versions of the list.
 CREATE TABLE drafts (
     year    INTEGER NOT NULL REFERENCES up_years(year),

@@ -270,9 +270,27 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
             )?,
             &[],
         )?);
+        ids.push(u.declare(
+            "区住房和城乡建设局",
+            &other(
+                "区住房和城乡建设局",
+                "城区供热热源改造",
+                "改造城区供热热源厂锅炉。",
+                "供暖",
+                30_000_000,
+            )?,
+            &[],
+        )?);
         Ok(ids)
     })
     .await?;
+
+    // The ids in declaration order; a short list is a bug in this script, not a panic.
+    let id = |i: usize| -> Result<i64, StoreError> {
+        ids.get(i)
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("demo year: no project {i}")))
+    };
 
     // 审核论证: merge, exclusions with reasons, assessments, the 讨论稿.
     step(store, WG, "2026-10-08", |u| {
@@ -280,13 +298,23 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
     })
     .await?;
     let merged = {
-        let (a, b) = (ids[0], ids[1]);
+        let (a, b) = (id(0)?, id(1)?);
         let (name, _, yuan, content) = demo::project_rows()[0];
         let d = doc(0, name, content, yuan)?;
         step(store, WG, "2026-10-12", move |u| u.merge(&[a, b], &d)).await?
     };
-    let (x1, x2, x3) = (ids[13], ids[14], ids[15]);
+    let (x1, x2, x3, x4) = (id(13)?, id(14)?, id(15)?, id(16)?);
     step(store, WG, "2026-10-15", move |u| {
+        u.set_majors(&[
+            "城区集中供热热源改造工程".into(),
+            "包茂高速石拐连接线".into(),
+            "石拐工业园区污水处理厂".into(),
+        ])?;
+        u.exclude(
+            x4,
+            Exclusion::DuplicatesMajorProject,
+            "与本年度重大项目“城区集中供热热源改造工程”重复",
+        )?;
         u.exclude(
             x1,
             Exclusion::NarrowBenefit,
@@ -305,7 +333,8 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
         Ok(())
     })
     .await?;
-    let to_assess: Vec<i64> = ids[2..13].iter().copied().chain([merged]).collect();
+    let mut to_assess = (2..13).map(id).collect::<Result<Vec<i64>, _>>()?;
+    to_assess.push(merged);
     step(store, WG, "2026-10-20", move |u| {
         for id in &to_assess {
             u.assess(
@@ -330,7 +359,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
     })
     .await?;
     // PROJECTS[i] for i >= 1 was declared as ids[i + 1].
-    let market = ids[7 + 1]; // 农贸市场标准化改造
+    let market = id(7 + 1)?; // 农贸市场标准化改造
     step(store, WG, "2026-11-06", move |u| {
         let o1 = u.add_opinion(
             None,
@@ -374,7 +403,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
 
     // 确定候选: the director's meeting sends it back once, then all approve.
     step(store, WG, "2026-11-20", |u| u.advance("送审方案经区长审阅")).await?;
-    let childcare = ids[11 + 1]; // 婴幼儿托育服务点建设
+    let childcare = id(11 + 1)?; // 婴幼儿托育服务点建设
     step(store, WG, "2026-11-25", move |u| {
         u.add_meeting(&Meeting {
             kind: MeetingKind::Directors,

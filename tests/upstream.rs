@@ -239,8 +239,39 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         .as_i64()
         .unwrap();
 
-    // 审核论证: a merge, an exclusion, assessments, a draft.
+    let e = ok(zhujian
+        .post(
+            "/api/upstream/projects",
+            json!({"doc": project("城区供热热源改造", "区住房和城乡建设局", 9_000_000, "供暖")}),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+
+    // 审核论证: a merge, exclusions, assessments, a draft.
     ok(leader.post("/api/upstream/advance", json!({})).await).await;
+    ok(leader
+        .post_bytes(
+            "/api/upstream/major-projects",
+            "项目名称\n城区集中供热热源改造工程\n包茂高速石拐连接线\n".into(),
+        )
+        .await)
+    .await;
+    let (s, j) = leader
+        .post(
+            &format!("/api/upstream/projects/{e}/exclude"),
+            json!({"reason": "duplicates_major_project", "note": "重复"}),
+        )
+        .await;
+    assert_eq!(s, 422, "the major project must be named: {j}");
+    ok(leader
+        .post(
+            &format!("/api/upstream/projects/{e}/exclude"),
+            json!({"reason": "duplicates_major_project", "note": "与城区集中供热热源改造工程重复"}),
+        )
+        .await)
+    .await;
     let (s, _) = member.post("/api/upstream/merge", json!({"sources": [a, b], "doc": project("老旧小区综合改造", "区住房和城乡建设局", 7_000_000, "住房")})).await;
     assert_eq!(s, 403, "a member does not merge");
     let m = ok(leader.post("/api/upstream/merge", json!({"sources": [a, b], "doc": project("老旧小区综合改造", "区住房和城乡建设局", 7_000_000, "住房")})).await).await["id"].as_i64().unwrap();
@@ -319,6 +350,11 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         housing.len()
     );
     assert_eq!(find(c)["exclusion"]["reason"], "policy_or_routine");
+    assert_eq!(
+        find(e)["resembles_major"],
+        "城区集中供热热源改造工程",
+        "the reviewers are told"
+    );
 
     // 征求意见: an opinion adopted, the project revised.
     ok(leader.post("/api/upstream/advance", json!({})).await).await;
@@ -520,7 +556,7 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
     let lines: Vec<&str> = log.lines().collect();
     let target = lines
         .iter()
-        .position(|l| l.contains("\"kind\":\"project.exclude\""))
+        .position(|l| l.contains("\"kind\":\"project.exclude\"") && l.contains("属于日常工作"))
         .unwrap();
     let mut tampered: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
     tampered[target] = tampered[target].replace("属于日常工作", "属于日常工作！");
@@ -550,4 +586,29 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_year_reaches_the_vote_with_twelve_candidates_and_a_sound_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, _) = minsheng::server::prepare(dir.path(), true).await.unwrap();
+    let rounds = state.store.rounds().await.unwrap();
+    assert_eq!(rounds.len(), 1);
+    assert_eq!(rounds[0].draft.candidates.len(), 12);
+    assert_eq!(rounds[0].draft.rules.seats, 10);
+    let (year, projects, counts) = state
+        .store
+        .upstream_read(|r| Ok((r.year()?, r.projects()?, r.counts()?)))
+        .await
+        .unwrap();
+    assert_eq!(year.unwrap().stage.as_str(), "vote");
+    assert!(counts["total"].as_u64().unwrap() >= 250, "{counts}");
+    let excluded = projects.iter().filter(|p| p.exclusion.is_some()).count();
+    assert_eq!(excluded, 4);
+    assert!(projects
+        .iter()
+        .all(|p| p.status.as_str() != "candidate" || p.round_id == Some(rounds[0].id)));
+    let lines = state.store.audit_lines().await.unwrap();
+    let tip = minsheng::upstream::audit::verify(lines.iter().map(String::as_str)).unwrap();
+    assert!(tip.seq > 300);
 }

@@ -75,6 +75,8 @@ pub struct ProjectRow {
     pub revisions: u64,
     /// What the declaration still lacks (第十条 and the sign-offs).
     pub missing: Vec<String>,
+    /// The year's major project it looks like, for the reviewers.
+    pub resembles_major: Option<String>,
 }
 
 /// A project's whole story: its events, and those of what it came from.
@@ -301,6 +303,7 @@ impl UpRead<'_> {
         let mut from = self
             .c
             .prepare("SELECT id FROM projects WHERE merged_into = ?1 ORDER BY id")?;
+        let majors = self.majors()?;
         rows.into_iter()
             .map(
                 |(
@@ -345,6 +348,7 @@ impl UpRead<'_> {
                         round_id,
                         revisions,
                         missing,
+                        resembles_major: resembles(&doc.name, &majors).map(str::to_string),
                         doc,
                     })
                 },
@@ -357,6 +361,17 @@ impl UpRead<'_> {
             .into_iter()
             .find(|p| p.id == id)
             .ok_or(StoreError::NotFound("项目"))
+    }
+
+    /// The year's major projects (本年度重大项目).
+    pub fn majors(&self) -> Result<Vec<String>, StoreError> {
+        let mut st = self.c.prepare(
+            "SELECT name FROM major_projects WHERE year = (SELECT MAX(year) FROM up_years) ORDER BY name",
+        )?;
+        let rows = st
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
     }
 
     pub fn meetings(&self) -> Result<Vec<(i64, Meeting)>, StoreError> {
@@ -805,9 +820,31 @@ impl UpTx<'_> {
         )
     }
 
+    /// Replaces the year's list of major projects (imported).
+    pub fn set_majors(&mut self, names: &[String]) -> Result<usize, StoreError> {
+        let y = self.read().the_year()?;
+        let before = self.read().majors()?;
+        self.tx
+            .execute("DELETE FROM major_projects WHERE year = ?1", [y.year])?;
+        for n in names {
+            self.tx.execute(
+                "INSERT INTO major_projects (year, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![y.year, n.trim()],
+            )?;
+        }
+        self.event(
+            "major.import",
+            &format!("year:{}", y.year),
+            Some(json!(before)),
+            Some(json!(names)),
+        )?;
+        Ok(names.len())
+    }
+
     /// Rules a project out, with the reason.
     pub fn exclude(&mut self, id: i64, reason: Exclusion, note: &str) -> Result<(), StoreError> {
         self.require(Action::Exclude)?;
+        check_exclusion(reason, note, &self.read().majors()?).map_err(StoreError::Invalid)?;
         let before = self.read().project(id)?;
         if !before.status.live() {
             return Err(StoreError::Conflict(format!(

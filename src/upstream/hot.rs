@@ -33,6 +33,10 @@ pub fn words(text: &str) -> HashSet<String> {
 }
 
 /// Dice's coefficient of two word sets: 2|A∩B| / (|A| + |B|).
+pub fn similarity(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    dice(a, b)
+}
+
 fn dice(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;

@@ -329,6 +329,37 @@ impl Exclusion {
     }
 }
 
+/// The year's major project that `name` resembles, if any (the words of
+/// the names compared, as the hot topics are).
+pub fn resembles<'a>(name: &str, majors: &'a [String]) -> Option<&'a str> {
+    let w = crate::upstream::hot::words(name);
+    majors
+        .iter()
+        .map(|m| {
+            (
+                crate::upstream::hot::similarity(&w, &crate::upstream::hot::words(m)),
+                m,
+            )
+        })
+        .filter(|(s, _)| *s >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, m)| m.as_str())
+}
+
+/// An exclusion for duplicating a major project must name one on the list.
+pub fn check_exclusion(reason: Exclusion, note: &str, majors: &[String]) -> Result<(), String> {
+    if reason == Exclusion::DuplicatesMajorProject
+        && !majors.iter().any(|m| note.contains(m.as_str()))
+    {
+        return Err(if majors.is_empty() {
+            "尚未导入本年度重大项目清单".into()
+        } else {
+            format!("请在说明中写明与哪个重大项目重复（{}）", majors.join("、"))
+        });
+    }
+    Ok(())
+}
+
 /// 审核论证结论
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -635,6 +666,28 @@ mod tests {
         all.push(m(MeetingKind::PartyStanding, true));
         assert_eq!(ready_for_vote(&all), Ok(()));
         assert!(meeting_allowed(&all, MeetingKind::Directors).is_err());
+    }
+
+    #[test]
+    fn a_duplicate_of_a_major_project_names_it() {
+        let majors = vec![
+            "城区集中供热热源改造工程".to_string(),
+            "包茂高速连接线".to_string(),
+        ];
+        assert_eq!(
+            resembles("城区供热热源改造", &majors),
+            Some("城区集中供热热源改造工程")
+        );
+        assert_eq!(resembles("学校食堂提升", &majors), None);
+        assert!(check_exclusion(
+            Exclusion::DuplicatesMajorProject,
+            "与包茂高速连接线重复",
+            &majors
+        )
+        .is_ok());
+        assert!(check_exclusion(Exclusion::DuplicatesMajorProject, "重复", &majors).is_err());
+        assert!(check_exclusion(Exclusion::DuplicatesMajorProject, "x", &[]).is_err());
+        assert!(check_exclusion(Exclusion::PolicyOrRoutine, "", &[]).is_ok());
     }
 
     #[test]

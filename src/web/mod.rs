@@ -159,6 +159,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(upstream::exclude),
         )
         .route("/api/upstream/merge", post(upstream::merge))
+        .route(
+            "/api/upstream/major-projects",
+            post(upstream::import_majors),
+        )
         .route("/api/upstream/drafts", post(upstream::save_draft))
         .route("/api/upstream/opinions", post(upstream::add_opinion))
         .route(

@@ -62,7 +62,7 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 pub(super) async fn state(State(st): St, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
     let me = staff(&st, &headers, VIEWERS, false).await?;
     let id = me.id;
-    let (year, role, counts, meetings, drafts) = st
+    let (year, role, counts, meetings, drafts, majors) = st
         .store
         .upstream_read(move |r| {
             Ok((
@@ -71,6 +71,7 @@ pub(super) async fn state(State(st): St, headers: HeaderMap) -> ApiResult<Json<s
                 r.counts()?,
                 r.meetings()?,
                 r.drafts()?,
+                r.majors()?,
             ))
         })
         .await?;
@@ -79,7 +80,7 @@ pub(super) async fn state(State(st): St, headers: HeaderMap) -> ApiResult<Json<s
                "group_role": role.as_ref().map(|g| g.label_zh()), "leader": role == Some(GroupRole::Leader)},
         "year": year, "counts": counts,
         "meetings": meetings.into_iter().map(|(id, m)| json!({"id": id, "kind_label": m.kind.label_zh(), "meeting": m})).collect::<Vec<_>>(),
-        "drafts": drafts,
+        "drafts": drafts, "major_projects": majors,
         "stages": crate::upstream::stage::Stage::ALL.iter().map(|s| json!({"stage": s, "label": s.label_zh()})).collect::<Vec<_>>(),
     })))
 }
@@ -325,6 +326,30 @@ pub(super) async fn compile_list(
     let req: ListReq = body(&bytes)?;
     let n = change(&st, &me, move |u| u.compile_list(&req.assign)).await?;
     Ok(Json(json!({"listed": n})))
+}
+
+/// 本年度重大项目: a CSV or XLSX list (column 项目名称), replacing the year's.
+pub(super) async fn import_majors(
+    State(st): St,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (me, _) = worker(&st, &headers, Action::Exclude, None).await?;
+    let sheet = crate::sheets::Sheet::read(&bytes).map_err(|e| row_errors("major_rows", &[e]))?;
+    let col = sheet
+        .column(&["项目名称", "名称", "name"])
+        .ok_or_else(|| ApiError::bad("表头中没有“项目名称”列"))?;
+    let names: Vec<String> = sheet
+        .rows
+        .iter()
+        .map(|(_, cells)| crate::sheets::cell(cells, col).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.iter().any(|n| n.chars().count() > 100) {
+        return Err(ApiError::bad("项目名称过长"));
+    }
+    let n = change(&st, &me, move |u| u.set_majors(&names)).await?;
+    Ok(Json(json!({"imported": n})))
 }
 
 // --- projects ----------------------------------------------------------------------------
