@@ -29,6 +29,8 @@ CREATE TABLE paper_readings (
     commitment TEXT NOT NULL,
     counter_id INTEGER NOT NULL REFERENCES staff(id),
     reading    TEXT NOT NULL,
+    -- The counting page's id for one scan: a retry of it gets the same answer.
+    request    TEXT,
     PRIMARY KEY (round_id, commitment, counter_id)
 ) WITHOUT ROWID;
 

@@ -52,11 +52,25 @@ fn qr(c: &Credential, round: u64) -> String {
     c.qr_text(&"shiguai-2027".parse().unwrap(), round)
 }
 
+/// A new scan of a ballot (the counting page makes a fresh id per scan).
 async fn enter(counter: &StaffClient, id: i64, code: &str, marks: Value) -> (u16, Value) {
+    static SCANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    enter_scan(counter, id, code, marks, &format!("scan-{n}")).await
+}
+
+/// A scan with its id: sending the same id again is a retry of that scan.
+async fn enter_scan(
+    counter: &StaffClient,
+    id: i64,
+    code: &str,
+    marks: Value,
+    scan: &str,
+) -> (u16, Value) {
     counter
         .post(
             &format!("/api/rounds/{id}/paper/entries"),
-            json!({"code": code, "marks": marks}),
+            json!({"code": code, "marks": marks, "request": scan}),
         )
         .await
 }
@@ -212,10 +226,13 @@ async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verif
     for p in &paper[..9] {
         enter_twice(&c1, &c2, id, &qr(p, 1), both_for.clone()).await;
     }
-    // A counter cannot enter the same ballot twice, nor see the round's result.
-    let (s, _) = enter(&c1, id, &qr(&paper[9], 1), both_for.clone()).await;
+    // A counter's retry gets the same answer; a second, different reading of
+    // the same ballot by the same counter is refused; a counter never sees the result.
+    let (s, _) = enter_scan(&c1, id, &qr(&paper[9], 1), both_for.clone(), "scan-9").await;
     assert_eq!(s, 200);
-    let (s, j) = enter(&c1, id, &qr(&paper[9], 1), both_for.clone()).await;
+    let (s, j) = enter_scan(&c1, id, &qr(&paper[9], 1), both_for.clone(), "scan-9").await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
+    let (s, j) = enter(&c1, id, &qr(&paper[9], 1), json!({"P01": "for"})).await;
     assert_eq!(s, 409, "{j}");
     let (s, _) = c1.get(&format!("/api/rounds/{id}/result")).await;
     assert_eq!(s, 403);
@@ -259,15 +276,15 @@ async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verif
         )
         .await;
     assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
-    // Over the cap: recorded void, not dropped.
-    enter_twice(
-        &c1,
-        &c2,
-        id,
-        &qr(&paper[10], 1),
-        json!({"P01": "for", "P02": "for", "P03": "for"}),
-    )
-    .await;
+    // Over the cap: recorded void, not dropped. The second counter's scan is
+    // retried after it went in (a dropped answer): the same receipt, not a duplicate.
+    let over = json!({"P01": "for", "P02": "for", "P03": "for"});
+    let (s, j) = enter_scan(&c1, id, &qr(&paper[10], 1), over.clone(), "scan-10a").await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("waiting")));
+    let (s, first) = enter_scan(&c2, id, &qr(&paper[10], 1), over.clone(), "scan-10b").await;
+    assert_eq!((s, first["status"].as_str()), (200, Some("appended")));
+    let (s, again) = enter_scan(&c2, id, &qr(&paper[10], 1), over.clone(), "scan-10b").await;
+    assert_eq!((s, &again), (200, &first), "{again}");
     // Unclear marks: those projects count for nothing, the rest does.
     enter_twice(
         &c1,

@@ -376,19 +376,20 @@ impl Store {
         staff_id: i64,
         reading: Reading,
         ruling: bool,
+        request: Option<String>,
     ) -> Result<PaperOutcome, StoreError> {
         let reading = reading.normalized();
         self.write_with(move |w| {
             let tx = w.conn.transaction()?;
-            let outcome = Writer::enter_paper(
-                &mut w.logs,
-                &tx,
+            let entry = PaperEntry {
                 round_id,
                 commitment,
                 staff_id,
-                &reading,
+                reading: &reading,
                 ruling,
-            );
+                request: request.as_deref(),
+            };
+            let outcome = Writer::enter_paper(&mut w.logs, &tx, &entry);
             match outcome {
                 Ok(o) => match tx.commit() {
                     Ok(()) => Ok(o),
@@ -427,16 +428,32 @@ impl Store {
     }
 }
 
+/// One reading of one paper ballot, as entered.
+struct PaperEntry<'a> {
+    round_id: i64,
+    commitment: Hash,
+    staff_id: i64,
+    reading: &'a Reading,
+    /// The chief scrutineer's ruling on a disputed ballot.
+    ruling: bool,
+    /// The counting page's id for this scan: a retry of it gets the same answer.
+    request: Option<&'a str>,
+}
+
 impl Writer {
     fn enter_paper(
         logs: &mut std::collections::HashMap<i64, crate::core::chain::VoteLog>,
         tx: &Transaction,
-        round_id: i64,
-        commitment: Hash,
-        staff_id: i64,
-        reading: &Reading,
-        ruling: bool,
+        entry: &PaperEntry,
     ) -> Result<PaperOutcome, StoreError> {
+        let PaperEntry {
+            round_id,
+            commitment,
+            staff_id,
+            reading,
+            ruling,
+            request,
+        } = *entry;
         open_round_ids(tx, round_id)?;
         let state: Option<String> = tx
             .query_row(
@@ -453,6 +470,52 @@ impl Writer {
             )
             .optional()?
             .is_some();
+        let before = readings(tx, round_id, &commitment)?;
+        let json = to_canonical_string(reading);
+        // A retry (a dropped connection, a server restart) of the same scan —
+        // the same request id — gets the same answer. A new scan of a ballot
+        // already in is a duplicate, however it was read.
+        let own = before.iter().find(|(id, _, _)| *id == staff_id);
+        let own_request: Option<String> = tx
+            .query_row(
+                "SELECT request FROM paper_readings WHERE round_id = ?1 AND commitment = ?2 AND counter_id = ?3",
+                params![round_id, commitment.to_hex(), staff_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let retry = !ruling
+            && request.is_some()
+            && own_request.as_deref() == request
+            && own.is_some_and(|(_, _, r)| agree(r, reading));
+        let ruled_again = ruling
+            && tx
+                .query_row(
+                    "SELECT 1 FROM paper_rulings WHERE round_id = ?1 AND commitment = ?2 AND chief_id = ?3 AND reading = ?4",
+                    params![round_id, commitment.to_hex(), staff_id, json],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+        if in_log && (retry || ruled_again) {
+            let (seq, hash): (u64, String) = tx.query_row(
+                "SELECT seq, hash FROM entries WHERE round_id = ?1 AND credential = ?2",
+                params![round_id, commitment.to_hex()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let hash = Hash::parse_hex(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            return Ok(PaperOutcome::Entered(Entered::Appended(Receipt {
+                seq,
+                hash,
+            })));
+        }
+        if retry {
+            return Ok(PaperOutcome::Entered(if before.len() >= 2 {
+                Entered::Disputed
+            } else {
+                Entered::Waiting
+            }));
+        }
         match (state.as_deref(), in_log) {
             (_, true) => return set_aside(tx, round_id, &commitment, SetAside::Duplicate),
             (None, false) => return set_aside(tx, round_id, &commitment, SetAside::Foreign),
@@ -461,8 +524,6 @@ impl Writer {
             }
             _ => {}
         }
-        let before = readings(tx, round_id, &commitment)?;
-        let json = to_canonical_string(reading);
         if ruling {
             if before.len() < 2 {
                 return Err(StoreError::Conflict(
@@ -474,9 +535,9 @@ impl Writer {
                 params![round_id, commitment.to_hex(), staff_id, json],
             )?;
         } else {
-            if before.iter().any(|(id, _, _)| *id == staff_id) {
+            if own.is_some() {
                 return Err(StoreError::Conflict(
-                    "您已录入过这张选票，请交给另一位计票人录入".into(),
+                    "您已录入过这张选票（录入内容不同），请交给另一位计票人录入".into(),
                 ));
             }
             if before.len() >= 2 {
@@ -485,8 +546,8 @@ impl Writer {
                 ));
             }
             tx.execute(
-                "INSERT INTO paper_readings (round_id, commitment, counter_id, reading) VALUES (?1, ?2, ?3, ?4)",
-                params![round_id, commitment.to_hex(), staff_id, json],
+                "INSERT INTO paper_readings (round_id, commitment, counter_id, reading, request) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![round_id, commitment.to_hex(), staff_id, json, request],
             )?;
             match before.first() {
                 None => return Ok(PaperOutcome::Entered(Entered::Waiting)),

@@ -309,6 +309,9 @@ pub(super) struct EntryReq {
     marks: BTreeMap<CandidateId, Mark>,
     #[serde(default)]
     unreadable: bool,
+    /// The page's id for this scan (a retry sends it again and gets the same answer).
+    #[serde(default)]
+    request: Option<String>,
 }
 
 fn outcome_json(o: PaperOutcome) -> ApiResult<Json<serde_json::Value>> {
@@ -341,6 +344,9 @@ pub(super) async fn enter(
     let counter = staff(&st, &headers, COUNTERS, true).await?;
     let req: EntryReq =
         parse_record(&body).map_err(|e| ApiError::bad(format!("录入内容有误: {e}")))?;
+    if req.request.as_ref().is_some_and(|r| r.len() > 64) {
+        return Err(ApiError::bad("request 过长"));
+    }
     let (e, r) = round_ids(&st, id).await?;
     let cred = match read_code(&req.code, &e, r) {
         Ok(c) => c,
@@ -356,7 +362,14 @@ pub(super) async fn enter(
     };
     let o = st
         .store
-        .enter_paper(id, cred.commitment(&e, r), counter.id, reading, false)
+        .enter_paper(
+            id,
+            cred.commitment(&e, r),
+            counter.id,
+            reading,
+            false,
+            req.request,
+        )
         .await?;
     outcome_json(o)
 }
@@ -387,7 +400,7 @@ pub(super) async fn rule(
     };
     let o = st
         .store
-        .enter_paper(id, req.commitment, chief.id, reading, true)
+        .enter_paper(id, req.commitment, chief.id, reading, true, None)
         .await?;
     outcome_json(o)
 }
