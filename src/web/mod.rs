@@ -729,12 +729,35 @@ async fn close_round(
     staff(&st, &headers, SECRETARIAT, true).await?;
     let result = st.store.close_round(id, Timestamp::now_beijing()).await?;
     // The authority signs at once; the scrutineers sign with their own keys.
-    st.store
-        .add_attestation(id, st.authority.sign(Role::Authority, &result))
-        .await?;
+    ensure_authority_signature(&st, id).await?;
     Ok(Json(
         json!({"result": result, "tally_hash": Hash::of(&result)}),
     ))
+}
+
+/// The authority's signature over a closed round's result: made at close,
+/// and made again before publishing if a crash came between the two.
+async fn ensure_authority_signature(st: &AppState, id: i64) -> ApiResult<()> {
+    let row = st.store.round(id).await?;
+    let Some(result) = row.result else {
+        return Ok(());
+    };
+    let me = st.authority.public_key();
+    if st
+        .store
+        .attestations(id)
+        .await?
+        .iter()
+        .any(|s| s.public_key == me)
+    {
+        return Ok(());
+    }
+    if row.state == RoundState::Closed {
+        st.store
+            .add_attestation(id, st.authority.sign(Role::Authority, &result))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn result_status(st: &AppState, id: i64) -> ApiResult<serde_json::Value> {
@@ -819,6 +842,7 @@ async fn publish(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     staff(&st, &headers, SECRETARIAT, true).await?;
+    ensure_authority_signature(&st, id).await?;
     let status = result_status(&st, id).await?;
     if status["missing_scrutineers"]
         .as_array()
