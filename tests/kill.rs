@@ -17,7 +17,7 @@ use minsheng::keys::Signer;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +39,7 @@ struct Server {
     child: Option<Child>,
     dir: std::path::PathBuf,
     port: u16,
+    starts: usize,
 }
 
 impl Server {
@@ -47,10 +48,18 @@ impl Server {
             .args(["serve", "--data"])
             .arg(&self.dir)
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Everything the server says is kept, to be searched for secrets.
+            .stdout(
+                std::fs::File::create(self.dir.join(format!("server-{}.out", self.starts)))
+                    .unwrap(),
+            )
+            .stderr(
+                std::fs::File::create(self.dir.join(format!("server-{}.err", self.starts)))
+                    .unwrap(),
+            )
             .spawn()
             .unwrap();
+        self.starts += 1;
         self.child = Some(child);
         let c = reqwest::Client::new();
         for _ in 0..500 {
@@ -190,6 +199,7 @@ async fn receipts_survive_sigkill_at_random_moments() {
         child: None,
         dir: dir.clone(),
         port,
+        starts: 0,
     };
     server.start().await;
     let base = server.url("");
@@ -504,6 +514,54 @@ async fn receipts_survive_sigkill_at_random_moments() {
             hash
         );
     }
+    // No log line carries a credential, a password or a ballot's marks.
+    let mut logs = String::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "out" || x == "err") {
+            logs.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    for key in receipts.lock().unwrap().keys() {
+        assert!(
+            !logs.contains(key.as_str()),
+            "a credential in the server's output"
+        );
+    }
+    for p in pw.values() {
+        assert!(
+            !logs.contains(p.as_str()),
+            "a password in the server's output"
+        );
+    }
+    assert!(
+        !logs.contains("\"marks\""),
+        "ballot content in the server's output"
+    );
+    // No log line carries a credential, a password or a ballot's marks.
+    let mut logs = String::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "out" || x == "err") {
+            logs.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    for key in receipts.lock().unwrap().keys() {
+        assert!(
+            !logs.contains(key.as_str()),
+            "a credential in the server's output"
+        );
+    }
+    for p in pw.values() {
+        assert!(
+            !logs.contains(p.as_str()),
+            "a password in the server's output"
+        );
+    }
+    assert!(
+        !logs.contains("\"marks\""),
+        "ballot content in the server's output"
+    );
     let result: ResultBody = serde_json::from_str::<Value>(lines.last().unwrap())
         .map(|v| serde_json::from_value(v["body"].clone()).unwrap())
         .unwrap();

@@ -431,6 +431,8 @@ pub(super) async fn assess(
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
+    // Signed in as the working group before anything about the project is read.
+    staff(&st, &headers, WORKERS, true).await?;
     let category = st
         .store
         .upstream_read(move |r| r.project(id))
