@@ -1,0 +1,238 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! The secret ballot, attacked. After a mixed round (tablets in one order of
+//! check-in, ballots in another, paper alongside), an attacker holding the
+//! database file, its WAL and the published bundle tries to tie a deputy, a
+//! seat or a tablet to a ballot — by id, by stored order, by time — and finds
+//! nothing to go on.
+
+mod common;
+
+use common::app::{attest_and_publish, bundle_file, codes, roster_csv, Tablet, TestApp};
+use serde_json::{json, Value};
+
+fn columns(db: &rusqlite::Connection, table: &str) -> Vec<String> {
+    let mut st = db
+        .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_stored_or_published_links_a_deputy_to_a_ballot() {
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let mishu = app.login().await;
+    let (s, _) = mishu
+        .post_text("/api/deputies/import", roster_csv(24))
+        .await;
+    assert_eq!(s, 200);
+    let (_, j) = mishu.post("/api/rounds", common::app::draft()).await;
+    let id = j["id"].as_i64().unwrap();
+    assert_eq!(
+        mishu
+            .post(&format!("/api/rounds/{id}/open"), json!({}))
+            .await
+            .0,
+        200
+    );
+
+    // Check in and take ballots in one order (the deputies' numbers, backwards)...
+    let codes = codes(&mishu).await;
+    let mut tablets = vec![];
+    for (number, code) in codes.iter().take(20).rev() {
+        tablets.push((number.clone(), Tablet::check_in(&base, number, code).await));
+    }
+    // ...and vote in another (every third, then the rest).
+    let mut order: Vec<usize> = (0..20).filter(|i| i % 3 == 0).collect();
+    order.extend((0..20).filter(|i| i % 3 != 0));
+    let mut credentials = vec![];
+    for i in order {
+        let (number, t) = &tablets[i];
+        let p = number.parse::<usize>().unwrap() % 5 + 1;
+        let (s, _) = t.vote(json!({ format!("P{p:02}"): "for" })).await;
+        assert_eq!(s, 200);
+        credentials.push(t.credential.clone());
+    }
+    // Four on paper.
+    let (_, d) = mishu.get("/api/deputies").await;
+    for dep in d["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["present"].as_bool().unwrap())
+    {
+        mishu
+            .post(
+                &format!("/api/deputies/{}/present", dep["id"]),
+                json!({"present": true}),
+            )
+            .await;
+    }
+    let (_, p) = mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/print"),
+            json!({"count": 4}),
+        )
+        .await;
+    let html = mishu
+        .c
+        .get(format!("{base}{}", p["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let paper: Vec<String> = html
+        .split("class=\"code\">")
+        .skip(1)
+        .map(|r| r.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        mishu
+            .post(
+                &format!("/api/rounds/{id}/paper/handed-out"),
+                json!({"count": 4})
+            )
+            .await
+            .0,
+        200
+    );
+    let c1 = app.login_as("jipiao1").await;
+    let c2 = app.login_as("jipiao2").await;
+    for (i, code) in paper.iter().enumerate() {
+        for (c, who) in [(&c1, "a"), (&c2, "b")] {
+            let (s, j) = c
+                .post(
+                    &format!("/api/rounds/{id}/paper/entries"),
+                    json!({"code": code, "marks": {"P01": "for"}, "request": format!("{i}{who}")}),
+                )
+                .await;
+            assert_eq!(s, 200, "{j}");
+        }
+        credentials.push(code.clone());
+    }
+    let chief = app.login_as("zongjianpiao").await;
+    assert_eq!(
+        chief
+            .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 4}))
+            .await
+            .0,
+        200
+    );
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    attest_and_publish(&mishu, id).await;
+    let bundle = std::fs::read_to_string(bundle_file(&app, id).await).unwrap();
+
+    // What the attacker holds.
+    let mut disk = vec![];
+    for f in ["minsheng.db", "minsheng.db-wal"] {
+        if let Ok(b) = std::fs::read(app.dir.path().join(f)) {
+            disk.extend(b);
+        }
+    }
+    let db = rusqlite::Connection::open(app.dir.path().join("minsheng.db")).unwrap();
+
+    // By id: no credential, raw or grouped, is anywhere on disk after close.
+    for c in &credentials {
+        let raw = minsheng::core::credential::Credential::parse(c)
+            .unwrap()
+            .text();
+        for form in [c.as_str(), raw.as_str()] {
+            assert!(
+                !disk.windows(form.len()).any(|w| w == form.as_bytes()),
+                "a credential survives on disk"
+            );
+        }
+    }
+    // By id: no ballot table names a deputy, a tablet, a seat or a session.
+    let ballot_tables = [
+        "entries",
+        "paper_ballots",
+        "paper_readings",
+        "paper_rulings",
+        "paper_set_aside",
+        "attestations",
+    ];
+    for t in ballot_tables {
+        for c in columns(&db, t) {
+            for bad in ["deputy", "tablet", "seat", "session", "number", "name"] {
+                assert!(!c.contains(bad), "{t}.{c} could tie a ballot to a deputy");
+            }
+        }
+    }
+    assert_eq!(
+        columns(&db, "ballots_issued"),
+        vec!["round_id", "deputy_id"],
+        "who had a ballot, nothing more"
+    );
+    // By time: no ballot table holds a time, and the bundle's entries carry none.
+    for t in ballot_tables
+        .iter()
+        .chain(["ballots_issued", "credential_stack"].iter())
+    {
+        for c in columns(&db, t) {
+            assert!(
+                !c.contains("time") && !c.contains("_at") && !c.contains("date"),
+                "{t}.{c} is a time"
+            );
+        }
+    }
+    let entries: Vec<Value> = bundle
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains("\"seq\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 24);
+    for e in &entries {
+        let keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "channel",
+                "credential",
+                "election_id",
+                "marks",
+                "prev",
+                "round",
+                "seq",
+                "type",
+                "void"
+            ],
+            "an entry carries nothing else"
+        );
+    }
+    // By order: the record of issuance keeps no order. Ballots were issued
+    // from deputy 020 down to 001; the table gives deputy order, whatever
+    // the order of issue (a WITHOUT ROWID table has no insertion order).
+    let issued: Vec<i64> = db
+        .prepare("SELECT deputy_id FROM ballots_issued WHERE round_id = ?1")
+        .unwrap()
+        .query_map([id], |r| r.get(0))
+        .unwrap()
+        .map(|x| x.unwrap())
+        .collect();
+    let mut sorted = issued.clone();
+    sorted.sort();
+    assert_eq!(
+        issued, sorted,
+        "issuance order is not recoverable from the table"
+    );
+    let rowid: Result<i64, _> =
+        db.query_row("SELECT rowid FROM ballots_issued LIMIT 1", [], |r| r.get(0));
+    assert!(
+        rowid.is_err(),
+        "ballots_issued has no rowid to betray insertion order"
+    );
+    let rowid: Result<i64, _> = db.query_row("SELECT rowid FROM entries LIMIT 1", [], |r| r.get(0));
+    assert!(rowid.is_err(), "entries have no rowid");
+    // Pairing issuance order with log order would need issuance order, which
+    // is not stored: the best an attacker can do from the data is a guess.
+}
