@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 
 pub struct TestApp {
     pub base: String,
+    /// Scratch space (and, unless spawned elsewhere, the server's data dir).
     pub dir: tempfile::TempDir,
+    /// The server's data dir.
+    pub data: std::path::PathBuf,
     pub password: String,
     /// (user name, password) of every account the server created.
     pub accounts: Vec<(String, String)>,
@@ -17,12 +20,18 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let keys = dir.path().join("keys");
+        let data = dir.path().to_path_buf();
+        TestApp::spawn_in(dir, data).await
+    }
+
+    /// A server whose data dir is `data` (a small filesystem, say).
+    pub async fn spawn_in(dir: tempfile::TempDir, data: std::path::PathBuf) -> TestApp {
+        let keys = data.join("keys");
         for name in ["scrutineer-1", "scrutineer-2"] {
             Signer::for_tests(name).save(&keys, name).unwrap();
             std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap(); // scrutineers keep their own
         }
-        let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
+        let (state, created) = minsheng::server::prepare(&data, false).await.unwrap();
         let password = created.accounts[0].1.clone();
         let accounts = created
             .accounts
@@ -38,6 +47,7 @@ impl TestApp {
         TestApp {
             base,
             dir,
+            data,
             password,
             accounts,
             _shutdown: tx,
