@@ -58,6 +58,8 @@ pub enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// The demo district (石拐区 2027): 150 deputies, 12 projects, staff accounts; then serve.
     Demo {
@@ -65,6 +67,8 @@ pub enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Check the upstream audit log (过程记录): a data dir, or audit.jsonl downloaded from /public/audit.jsonl.
     AuditVerify {
@@ -92,6 +96,38 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+/// TLS for the hall network.
+#[derive(clap::Args, Debug)]
+pub struct TlsArgs {
+    /// The server certificate chain (PEM).
+    #[arg(long, requires = "tls_key", conflicts_with = "self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// For drills: a fresh self-signed certificate; its fingerprint (and a QR
+    /// of it) is printed for staff to check on each tablet.
+    #[arg(long)]
+    self_signed: bool,
+}
+
+impl TlsArgs {
+    fn load(&self, listen: &str) -> anyhow::Result<Option<crate::tls::Tls>> {
+        if let (Some(c), Some(k)) = (&self.tls_cert, &self.tls_key) {
+            return Ok(Some(crate::tls::Tls::from_files(c, k)?));
+        }
+        if self.self_signed {
+            let host = listen
+                .rsplit_once(':')
+                .map_or(listen, |(h, _)| h)
+                .trim_matches(['[', ']']);
+            let names = vec![host.to_string(), "localhost".to_string()];
+            return Ok(Some(crate::tls::Tls::self_signed(names)?));
+        }
+        Ok(None)
+    }
 }
 
 /// Runs the command line; the exit code says how it went.
@@ -143,8 +179,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("public key:  {} = {}", p.display(), signer.public_key());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { data, listen } => serve(&data, &listen, false),
-        Command::Demo { data, listen } => serve(&data, &listen, true),
+        Command::Serve { data, listen, tls } => serve(&data, &listen, false, tls.load(&listen)?),
+        Command::Demo { data, listen, tls } => serve(&data, &listen, true, tls.load(&listen)?),
         Command::Attest { key, result } => {
             let signer = Signer::load(&key)?;
             let text = std::fs::read(&result)
@@ -234,7 +270,12 @@ fn audit_verify(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(data: &std::path::Path, listen: &str, demo: bool) -> anyhow::Result<ExitCode> {
+fn serve(
+    data: &std::path::Path,
+    listen: &str,
+    demo: bool,
+    tls: Option<crate::tls::Tls>,
+) -> anyhow::Result<ExitCode> {
     // Reads share one connection and password checks are few: a small
     // blocking pool keeps a full hall's burst from spawning hundreds of
     // threads (and their memory).
@@ -244,7 +285,7 @@ fn serve(data: &std::path::Path, listen: &str, demo: bool) -> anyhow::Result<Exi
         .build()?;
     rt.block_on(async {
         let (state, created) = crate::server::prepare(data, demo).await?;
-        crate::server::run(state, listen, created, demo).await
+        crate::server::run(state, listen, created, demo, tls).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -14,5 +14,6 @@ pub mod seed;
 pub mod server;
 pub mod sheets;
 pub mod store;
+pub mod tls;
 pub mod upstream;
 pub mod web;

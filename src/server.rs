@@ -139,13 +139,19 @@ pub async fn run(
     listen: &str,
     created: Created,
     demo: bool,
+    tls: Option<crate::tls::Tls>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
+    let base = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
     println!("minsheng 已启动 (listening on {base})");
+    if let Some(t) = &tls {
+        println!("TLS 证书指纹 (SHA-256)，请在每台平板的浏览器中核对:");
+        println!("  {}", t.fingerprint);
+        println!("{}", t.fingerprint_qr());
+    }
     println!("  代表平板      {base}/tablet");
     println!("  大会控制台    {base}/console   (登录 {base}/login)");
     println!("  会场大屏      {base}/hall");
@@ -181,7 +187,7 @@ pub async fn run(
     if state.scrutineer_keys.is_empty() {
         println!("注意: keys/ 中没有 scrutineer-*.pub，结果只需主持方签名。");
     }
-    crate::web::serve(listener, state, async {
+    crate::web::serve_tls(listener, state, tls.map(|t| t.acceptor), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
