@@ -1,0 +1,271 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! In a real browser (headless Chromium through chromedriver): a deputy's
+//! whole vote on the tablet page at 1280×800 and 800×1280 — check in, mark,
+//! try to exceed the cap, change a mark, review, confirm, receipt, reload —
+//! with what a person needs checked on the page itself: text size, touch
+//! targets, labels, nothing loaded from elsewhere, page weight. Screenshots
+//! go to `target/screens/` (and to `$MINSHENG_SCREENS` when set).
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
+//! them); without them the test fails and says so, unless
+//! `MINSHENG_SKIP_BROWSER=1` is set.
+
+mod common;
+
+use common::app::{codes, roster_csv, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver, or `None` when the machine has no browser and the skip is asked for.
+async fn driver() -> Option<Driver> {
+    let present = Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("chromium")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !present {
+        if std::env::var_os("MINSHENG_SKIP_BROWSER").is_some() {
+            eprintln!("SKIPPED: no chromium/chromedriver (MINSHENG_SKIP_BROWSER is set)");
+            return None;
+        }
+        panic!("Chromium and ChromeDriver are needed: `apt-get install chromium chromium-driver` (.ci/run does), or set MINSHENG_SKIP_BROWSER=1 to skip knowingly");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Driver { child, port });
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(d: &Driver, width: u32, height: u32) -> Client {
+    // The WebDriver client speaks plain HTTP to chromedriver, but its TLS
+    // stack wants one crypto provider chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": "/usr/bin/chromium", "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", format!("--window-size={width},{height}"), "--lang=zh-CN"]}),
+    );
+    let c = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .unwrap();
+    c.set_window_size(width, height).await.unwrap();
+    c
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::write(
+            std::path::Path::new(&keep).join(format!("{name}.png")),
+            &png,
+        )
+        .unwrap();
+    }
+}
+
+/// Waits until `css` matches a visible element.
+async fn visible(c: &Client, css: &str) {
+    for _ in 0..200 {
+        let js = format!("const e = document.querySelector({css:?}); return !!e && e.getClientRects().length > 0;");
+        if c.execute(&js, vec![]).await.unwrap() == Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never became visible");
+}
+
+/// Scrolls `css` to the middle of the screen, as a person would, and taps it.
+async fn click(c: &Client, css: &str) {
+    let js = format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}});");
+    c.execute(&js, vec![]).await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// What a person needs, measured on the page as shown.
+async fn check_page(c: &Client, base: &str, section: &str) {
+    let js = format!(
+        r#"
+        const root = document.querySelector({section:?});
+        const out = {{small_text: [], small_targets: [], unlabelled: [], foreign: [], bytes: 0}};
+        for (const el of root.querySelectorAll('h3, .big, .meta, td, th, p')) {{
+          if (!el.getClientRects().length || !el.textContent.trim()) continue;
+          const px = parseFloat(getComputedStyle(el).fontSize);
+          if (px < 20) out.small_text.push(el.tagName + ' ' + px + ' ' + el.textContent.slice(0, 20));
+        }}
+        for (const el of document.querySelectorAll('button, input, a')) {{
+          if (!el.getClientRects().length) continue;
+          const r = el.getBoundingClientRect();
+          if (r.height < 44 || r.width < 44) out.small_targets.push(el.outerHTML.slice(0, 60));
+          const name = (el.getAttribute('aria-label') || el.textContent || (el.labels && el.labels[0] && el.labels[0].textContent) || '').trim();
+          if (!name) out.unlabelled.push(el.outerHTML.slice(0, 60));
+        }}
+        for (const e of performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))) {{
+          if (!e.name.startsWith({base:?})) out.foreign.push(e.name);
+          out.bytes += e.transferSize || e.encodedBodySize || 0;
+        }}
+        return out;"#
+    );
+    let r = c.execute(&js, vec![]).await.unwrap();
+    assert_eq!(r["small_text"], json!([]), "text under 20 px in {section}");
+    assert_eq!(r["small_targets"], json!([]), "touch targets under 44 px");
+    assert_eq!(r["unlabelled"], json!([]), "controls without a name");
+    assert_eq!(r["foreign"], json!([]), "requests to another origin");
+    assert!(
+        r["bytes"].as_u64().unwrap() < 150 * 1024,
+        "page weight {}",
+        r["bytes"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let staff = app.login().await;
+    let (s, _) = staff
+        .post_text("/api/deputies/import", roster_csv(10))
+        .await;
+    assert_eq!(s, 200);
+    let (_, j) = staff.post("/api/rounds", common::app::draft()).await;
+    let id = j["id"].as_i64().unwrap();
+    assert_eq!(
+        staff
+            .post(&format!("/api/rounds/{id}/open"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let codes = codes(&staff).await;
+
+    for (k, (w, h, name)) in [(1280, 800, "landscape"), (800, 1280, "portrait")]
+        .into_iter()
+        .enumerate()
+    {
+        let c = browser(&d, w, h).await;
+        c.goto(&format!("{base}/tablet")).await.unwrap();
+        visible(&c, "#checkin").await;
+        check_page(&c, &base, "#checkin").await;
+        shot(&c, &format!("tablet-checkin-{name}")).await;
+        let (number, code) = &codes[k];
+        c.find(Locator::Id("number"))
+            .await
+            .unwrap()
+            .send_keys(number)
+            .await
+            .unwrap();
+        c.find(Locator::Id("code"))
+            .await
+            .unwrap()
+            .send_keys(code)
+            .await
+            .unwrap();
+        click(&c, "#checkin-form button").await;
+        visible(&c, "#candidates .card").await;
+        // Mark up to the cap; a fourth 赞成 is stopped and the page says why.
+        for p in 1..=3 {
+            click(&c, &format!("button[aria-label='项目{p}：赞成']")).await;
+        }
+        click(&c, "button[aria-label='项目4：赞成']").await;
+        let msg = text(&c, "#msg").await;
+        assert!(msg.contains("最多只能选 3 项"), "{msg}");
+        let pressed = c.execute("return document.querySelector(\"button[aria-label='项目4：赞成']\").getAttribute('aria-pressed')", vec![]).await.unwrap();
+        assert_eq!(pressed, json!("false"));
+        // Change a mark. Confirming is only offered after the review.
+        click(&c, "button[aria-label='项目3：不赞成']").await;
+        let shown = c.execute("return ['confirm', 'back', 'next'].map(id => document.getElementById(id).getClientRects().length > 0)", vec![]).await.unwrap();
+        assert_eq!(
+            shown,
+            json!([false, false, true]),
+            "on the ballot only 核对选择 is offered"
+        );
+        check_page(&c, &base, "#ballot").await;
+        shot(&c, &format!("tablet-ballot-{name}")).await;
+        click(&c, "#next").await;
+        visible(&c, "#review").await;
+        let review = text(&c, "#review-rows").await;
+        assert!(
+            review.contains("项目3") && review.contains("不赞成"),
+            "{review}"
+        );
+        shot(&c, &format!("tablet-review-{name}")).await;
+        click(&c, "#confirm").await;
+        visible(&c, "#done").await;
+        let seq = text(&c, "#r-seq").await;
+        check_page(&c, &base, "#done").await;
+        shot(&c, &format!("tablet-receipt-{name}")).await;
+        // A reload shows the receipt again, not a new ballot.
+        c.refresh().await.unwrap();
+        visible(&c, "#done").await;
+        assert_eq!(text(&c, "#r-seq").await, seq);
+        c.close().await.unwrap();
+        // In the log exactly once.
+        let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
+        assert_eq!(counts["returned"].as_u64(), Some(k as u64 + 1), "{counts}");
+    }
+    let (_, closed) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    let t = &closed["result"]["tally"];
+    assert_eq!(
+        (t["P01"]["for"].as_u64(), t["P03"]["against"].as_u64()),
+        (Some(2), Some(2)),
+        "{closed}"
+    );
+}
