@@ -58,9 +58,10 @@ async fn driver() -> Option<Driver> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let driver = Driver { child, port };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Driver { child, port });
+            return Some(driver);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
