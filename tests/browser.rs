@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::app::{codes, roster_csv, TestApp};
+use common::app::{codes, open_round, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -180,19 +180,7 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
     let app = TestApp::spawn().await;
     let base = app.base.clone();
     let staff = app.login().await;
-    let (s, _) = staff
-        .post_text("/api/deputies/import", roster_csv(10))
-        .await;
-    assert_eq!(s, 200);
-    let (_, j) = staff.post("/api/rounds", common::app::draft()).await;
-    let id = j["id"].as_i64().unwrap();
-    assert_eq!(
-        staff
-            .post(&format!("/api/rounds/{id}/open"), json!({}))
-            .await
-            .0,
-        200
-    );
+    let id = open_round(&staff, 10).await;
     let codes = codes(&staff).await;
 
     for (k, (w, h, name)) in [(1280, 800, "landscape"), (800, 1280, "portrait")]

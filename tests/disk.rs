@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::app::{attest_and_publish, bundle_file, codes, roster_csv, Tablet, TestApp};
+use common::app::{attest_and_publish, bundle_file, codes, open_round, Tablet, TestApp};
 use common::verifiers::{both, Outcome};
 use serde_json::json;
 use std::io::Write;
@@ -43,19 +43,7 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
     let app = TestApp::spawn_in(dir, data.clone()).await;
     let base = app.base.clone();
     let mishu = app.login().await;
-    let (s, _) = mishu
-        .post_text("/api/deputies/import", roster_csv(120))
-        .await;
-    assert_eq!(s, 200);
-    let (_, j) = mishu.post("/api/rounds", common::app::draft()).await;
-    let id = j["id"].as_i64().unwrap();
-    assert_eq!(
-        mishu
-            .post(&format!("/api/rounds/{id}/open"), json!({}))
-            .await
-            .0,
-        200
-    );
+    let id = open_round(&mishu, 120).await;
     let mut tablets = vec![];
     for (number, code) in codes(&mishu).await.iter().take(120) {
         tablets.push(Tablet::check_in(&base, number, code).await);

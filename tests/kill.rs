@@ -538,30 +538,6 @@ async fn receipts_survive_sigkill_at_random_moments() {
         !logs.contains("\"marks\""),
         "ballot content in the server's output"
     );
-    // No log line carries a credential, a password or a ballot's marks.
-    let mut logs = String::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "out" || x == "err") {
-            logs.push_str(&std::fs::read_to_string(&p).unwrap());
-        }
-    }
-    for key in receipts.lock().unwrap().keys() {
-        assert!(
-            !logs.contains(key.as_str()),
-            "a credential in the server's output"
-        );
-    }
-    for p in pw.values() {
-        assert!(
-            !logs.contains(p.as_str()),
-            "a password in the server's output"
-        );
-    }
-    assert!(
-        !logs.contains("\"marks\""),
-        "ballot content in the server's output"
-    );
     let result: ResultBody = serde_json::from_str::<Value>(lines.last().unwrap())
         .map(|v| serde_json::from_value(v["body"].clone()).unwrap())
         .unwrap();

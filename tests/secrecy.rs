@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::app::{attest_and_publish, bundle_file, codes, roster_csv, Tablet, TestApp};
+use common::app::{attest_and_publish, bundle_file, codes, open_round, Tablet, TestApp};
 use serde_json::{json, Value};
 
 fn columns(db: &rusqlite::Connection, table: &str) -> Vec<String> {
@@ -25,19 +25,7 @@ async fn nothing_stored_or_published_links_a_deputy_to_a_ballot() {
     let app = TestApp::spawn().await;
     let base = app.base.clone();
     let mishu = app.login().await;
-    let (s, _) = mishu
-        .post_text("/api/deputies/import", roster_csv(24))
-        .await;
-    assert_eq!(s, 200);
-    let (_, j) = mishu.post("/api/rounds", common::app::draft()).await;
-    let id = j["id"].as_i64().unwrap();
-    assert_eq!(
-        mishu
-            .post(&format!("/api/rounds/{id}/open"), json!({}))
-            .await
-            .0,
-        200
-    );
+    let id = open_round(&mishu, 24).await;
 
     // Check in and take ballots in one order (the deputies' numbers, backwards)...
     let codes = codes(&mishu).await;

@@ -298,3 +298,19 @@ pub async fn bundle_file(app: &TestApp, id: i64) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// A roster of `deputies` and an open round on [`draft`]; the round's id.
+pub async fn open_round(staff: &StaffClient, deputies: usize) -> i64 {
+    let (s, _) = staff
+        .post_text("/api/deputies/import", roster_csv(deputies))
+        .await;
+    assert_eq!(s, 200);
+    let (s, j) = staff.post("/api/rounds", draft()).await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    id
+}
