@@ -258,3 +258,120 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
         "{closed}"
     );
 }
+
+/// A server on a port of our choosing over `data`, stopped by the sender.
+async fn server_on(
+    data: &std::path::Path,
+    port: u16,
+) -> (Vec<(String, String)>, tokio::sync::oneshot::Sender<()>) {
+    let (state, created) = minsheng::server::prepare(data, false).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(minsheng::web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let accounts = created
+        .accounts
+        .into_iter()
+        .map(|(u, p, _)| (u, p))
+        .collect();
+    (accounts, tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_gone_at_confirm_keeps_the_marks_and_the_retry_gives_one_ballot() {
+    let Some(d) = driver().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (accounts, stop) = server_on(dir.path(), port).await;
+    let password = &accounts.iter().find(|(u, _)| u == "mishu").unwrap().1;
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login: Value = c
+        .post(format!("{base}/api/login"))
+        .json(&json!({"username": "mishu", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let staff = common::app::StaffClient {
+        c,
+        csrf: login["csrf"].as_str().unwrap().to_string(),
+        base: base.clone(),
+    };
+    let id = open_round(&staff, 4).await;
+    let (number, code) = codes(&staff).await[0].clone();
+
+    let b = browser(&d, 1280, 800).await;
+    b.goto(&format!("{base}/tablet")).await.unwrap();
+    visible(&b, "#checkin").await;
+    b.find(Locator::Id("number"))
+        .await
+        .unwrap()
+        .send_keys(&number)
+        .await
+        .unwrap();
+    b.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    click(&b, "#checkin-form button").await;
+    visible(&b, "#candidates .card").await;
+    click(&b, "button[aria-label='项目2：赞成']").await;
+    click(&b, "button[aria-label='项目5：不赞成']").await;
+    click(&b, "#next").await;
+    visible(&b, "#review").await;
+
+    // The server goes away at the moment of confirming.
+    let _ = stop.send(());
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    click(&b, "#confirm").await;
+    let mut msg = String::new();
+    for _ in 0..100 {
+        msg = text(&b, "#msg").await;
+        if msg.contains("网络") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        msg.contains("尚未保存") && msg.contains("已保留"),
+        "the page says it plainly: {msg}"
+    );
+    shot(&b, "tablet-network-down").await;
+    let still = text(&b, "#review-rows").await;
+    assert!(
+        still.contains("项目2") && still.contains("不赞成"),
+        "the marks are kept: {still}"
+    );
+
+    // Back, and the retry gives one ballot and one receipt.
+    let (_, _stop) = server_on(dir.path(), port).await;
+    click(&b, "#confirm").await;
+    visible(&b, "#done").await;
+    assert_eq!(text(&b, "#r-seq").await, "1");
+    b.refresh().await.unwrap();
+    visible(&b, "#done").await;
+    assert_eq!(text(&b, "#r-seq").await, "1");
+    b.close().await.unwrap();
+    let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(counts["returned"].as_u64(), Some(1), "{counts}");
+}
