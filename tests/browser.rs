@@ -156,6 +156,23 @@ async fn check_page(c: &Client, base: &str, section: &str) {
           const name = (el.getAttribute('aria-label') || el.textContent || (el.labels && el.labels[0] && el.labels[0].textContent) || '').trim();
           if (!name) out.unlabelled.push(el.outerHTML.slice(0, 60));
         }}
+        // WCAG AA: 4.5:1 for text (3:1 from 24 px, or 18.66 px bold).
+        const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map(v => {{ v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }})
+          .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const bg = (el) => {{ for (let e = el; e; e = e.parentElement) {{ const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }} return [255, 255, 255]; }};
+        out.low_contrast = []; out.contrast_checked = 0;
+        for (const el of document.querySelectorAll('h1, h2, h3, p, td, th, button, label, span, div')) {{
+          if (!el.getClientRects().length) continue;
+          const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+          if (!own) continue;
+          const st = getComputedStyle(el);
+          out.contrast_checked++;
+          const L1 = lum(rgb(st.color).slice(0, 3)), L2 = lum(bg(el));
+          const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+          const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && parseInt(st.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) out.low_contrast.push(el.tagName + ' ' + ratio.toFixed(2) + ' ' + el.textContent.trim().slice(0, 15));
+        }}
         for (const e of performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))) {{
           if (!e.name.startsWith({base:?})) out.foreign.push(e.name);
           out.bytes += e.transferSize || e.encodedBodySize || 0;
@@ -167,6 +184,15 @@ async fn check_page(c: &Client, base: &str, section: &str) {
     assert_eq!(r["small_targets"], json!([]), "touch targets under 44 px");
     assert_eq!(r["unlabelled"], json!([]), "controls without a name");
     assert_eq!(r["foreign"], json!([]), "requests to another origin");
+    assert_eq!(
+        r["low_contrast"],
+        json!([]),
+        "text below WCAG AA contrast in {section}"
+    );
+    assert!(
+        r["contrast_checked"].as_u64().unwrap() >= 3,
+        "the contrast check saw the text: {r}"
+    );
     assert!(
         r["bytes"].as_u64().unwrap() < 150 * 1024,
         "page weight {}",
