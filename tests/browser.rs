@@ -283,6 +283,71 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
         (Some(2), Some(2)),
         "{closed}"
     );
+
+    // The announcement, printed to PDF by the browser: A4, nothing cut off.
+    let tally_hash = common::app::attest_and_publish(&staff, id).await;
+    let html = reqwest::get(format!("{base}/results/{id}/announcement"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("announcement.html");
+    std::fs::write(&page, html).unwrap();
+    let pdf = dir.path().join("announcement.pdf");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info =
+        String::from_utf8(Command::new("pdfinfo").arg(&pdf).output().unwrap().stdout).unwrap();
+    assert!(info.contains("(A4)"), "{info}");
+    let text = String::from_utf8(
+        Command::new("pdftotext")
+            .args(["-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let flat: String = text.split_whitespace().collect();
+    assert!(flat.contains("特此公告"), "{text}");
+    assert!(
+        flat.contains(&tally_hash),
+        "the whole tally hash is on the page: {text}"
+    );
+    for p in 1..=5 {
+        assert!(
+            flat.contains(&format!("项目{p}")),
+            "项目{p} on the announcement"
+        );
+    }
+    if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
+        let out = Command::new("pdftoppm")
+            .args(["-r", "80", "-png", "-singlefile"])
+            .arg(&pdf)
+            .arg(std::path::Path::new(&keep).join("announcement"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
 }
 
 /// A server on a port of our choosing over `data`, stopped by the sender.
