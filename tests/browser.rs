@@ -138,8 +138,14 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// What a person needs, measured on the page as shown.
+/// What a deputy needs on the tablet, measured on the page as shown.
 async fn check_page(c: &Client, base: &str, section: &str) {
+    check_page_min(c, base, section, 20).await
+}
+
+/// What a person needs, measured on the page as shown.
+/// `min_px`: 20 for the deputies' ballot, 16 for staff screens on laptops.
+async fn check_page_min(c: &Client, base: &str, section: &str, min_px: u32) {
     let js = format!(
         r#"
         const root = document.querySelector({section:?});
@@ -147,7 +153,7 @@ async fn check_page(c: &Client, base: &str, section: &str) {
         for (const el of root.querySelectorAll('h3, .big, .meta, td, th, p')) {{
           if (!el.getClientRects().length || !el.textContent.trim()) continue;
           const px = parseFloat(getComputedStyle(el).fontSize);
-          if (px < 20) out.small_text.push(el.tagName + ' ' + px + ' ' + el.textContent.slice(0, 20));
+          if (px < {min_px}) out.small_text.push(el.tagName + ' ' + px + ' ' + el.textContent.slice(0, 20));
         }}
         for (const el of document.querySelectorAll('button, input, a')) {{
           if (!el.getClientRects().length) continue;
@@ -180,7 +186,11 @@ async fn check_page(c: &Client, base: &str, section: &str) {
         return out;"#
     );
     let r = c.execute(&js, vec![]).await.unwrap();
-    assert_eq!(r["small_text"], json!([]), "text under 20 px in {section}");
+    assert_eq!(
+        r["small_text"],
+        json!([]),
+        "text under {min_px} px in {section}"
+    );
     assert_eq!(r["small_targets"], json!([]), "touch targets under 44 px");
     assert_eq!(r["unlabelled"], json!([]), "controls without a name");
     assert_eq!(r["foreign"], json!([]), "requests to another origin");
@@ -465,4 +475,160 @@ async fn the_server_gone_at_confirm_keeps_the_marks_and_the_retry_gives_one_ball
     b.close().await.unwrap();
     let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
     assert_eq!(counts["returned"].as_u64(), Some(1), "{counts}");
+}
+
+/// Signs in through the login page; the browser lands where the role works.
+async fn sign_in(b: &Client, base: &str, user: &str, password: &str) {
+    b.goto(&format!("{base}/login")).await.unwrap();
+    visible(b, "#username").await;
+    b.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    b.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    click(b, "#f button").await;
+}
+
+/// Waits until `css`'s text satisfies `want`.
+async fn text_until(b: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
+    let mut t = String::new();
+    for _ in 0..200 {
+        t = text(b, css).await;
+        if want(&t) {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} stayed {t:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let pw = |u: &str| app.accounts.iter().find(|(x, _)| x == u).unwrap().1.clone();
+    let staff = app.login().await;
+    let id = open_round(&staff, 6).await;
+
+    // The presiding console: counts move as tablets vote; no tally while open.
+    let console = browser(&d, 1280, 900).await;
+    sign_in(&console, &base, "mishu", &pw("mishu")).await;
+    visible(&console, "#s-returned").await;
+    text_until(&console, "#s-returned", |t| t == "0").await;
+    let codes = codes(&staff).await;
+    for (number, code) in codes.iter().take(2) {
+        let t = common::app::Tablet::check_in(&base, number, code).await;
+        assert_eq!(t.vote(json!({"P01": "for"})).await.0, 200);
+    }
+    text_until(&console, "#s-returned", |t| t == "2").await;
+    let page = console.source().await.unwrap();
+    assert!(
+        !page.contains("赞成 2"),
+        "no tally on the console while open"
+    );
+    shot(&console, "console-open").await;
+
+    // Paper, entered on the counting page from typed scanner text by two counters.
+    let (_, p) = staff
+        .post(
+            &format!("/api/rounds/{id}/paper/print"),
+            json!({"count": 1}),
+        )
+        .await;
+    let html = staff
+        .c
+        .get(format!("{base}{}", p["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = html
+        .split("class=\"code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, dd) = staff.get("/api/deputies").await;
+    for dep in dd["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["present"].as_bool().unwrap())
+    {
+        staff
+            .post(
+                &format!("/api/deputies/{}/present", dep["id"]),
+                json!({"present": true}),
+            )
+            .await;
+    }
+    assert_eq!(
+        staff
+            .post(
+                &format!("/api/rounds/{id}/paper/handed-out"),
+                json!({"count": 1})
+            )
+            .await
+            .0,
+        200
+    );
+    for (user, expect) in [("jipiao1", "请交另一位计票人"), ("jipiao2", "已计入")] {
+        let b = browser(&d, 1280, 900).await;
+        sign_in(&b, &base, user, &pw(user)).await;
+        visible(&b, "#scan").await;
+        let scan = b.find(Locator::Id("scan")).await.unwrap();
+        scan.send_keys(&format!("{code}\u{E007}")).await.unwrap(); // what a USB scanner types, then Enter
+        visible(&b, "#ballot").await;
+        click(&b, "button[aria-label='项目1：赞成']").await;
+        check_page_min(&b, &base, "#entry", 16).await;
+        shot(&b, &format!("count-{user}")).await;
+        click(&b, "#save").await;
+        let msg = text_until(&b, "#msg", |t| !t.is_empty()).await;
+        assert!(msg.contains(expect), "{user}: {msg}");
+        b.close().await.unwrap();
+    }
+    text_until(&console, "#s-returned", |t| t == "3").await;
+
+    // Close from the console, sign as the scrutineers, publish; the public page shows it.
+    let chief = app.login_as("zongjianpiao").await;
+    assert_eq!(
+        chief
+            .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 1}))
+            .await
+            .0,
+        200
+    );
+    console
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    click(&console, "#rounds button.primary").await;
+    visible(&console, "#rounds").await;
+    for _ in 0..100 {
+        let (_, r) = staff.get(&format!("/api/rounds/{id}")).await;
+        if r["state"] == "closed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let tally_hash = common::app::attest_and_publish(&staff, id).await;
+    console.goto(&format!("{base}/results/{id}")).await.unwrap();
+    visible(&console, ".qr svg").await;
+    let page = console.source().await.unwrap();
+    assert!(page.contains(&tally_hash));
+    check_page_min(&console, &base, "main", 16).await;
+    shot(&console, "result-page").await;
+    console.close().await.unwrap();
 }
