@@ -138,6 +138,58 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// A Chrome DevTools call through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.0, "params": self.1}).to_string()),
+        )
+    }
+}
+
+/// Every button, checkbox and text field in the browser's accessibility
+/// tree (what a screen reader announces) has a name.
+async fn check_accessibility_tree(c: &Client) {
+    let tree = c
+        .issue_cmd(Cdp("Accessibility.getFullAXTree", json!({})))
+        .await
+        .unwrap();
+    let nodes = tree["nodes"].as_array().expect("an accessibility tree");
+    let mut controls = 0;
+    let mut unnamed = vec![];
+    for n in nodes {
+        let role = n["role"]["value"].as_str().unwrap_or("");
+        if n["ignored"].as_bool() == Some(true)
+            || !["button", "checkbox", "textbox", "combobox", "link"].contains(&role)
+        {
+            continue;
+        }
+        controls += 1;
+        if n["name"]["value"].as_str().unwrap_or("").trim().is_empty() {
+            unnamed.push(role.to_string());
+        }
+    }
+    assert!(controls > 0, "the tree has the page's controls");
+    assert!(
+        unnamed.is_empty(),
+        "controls with no accessible name: {unnamed:?}"
+    );
+}
+
 /// What a deputy needs on the tablet, measured on the page as shown.
 async fn check_page(c: &Client, base: &str, section: &str) {
     check_page_min(c, base, section, 20).await
@@ -227,6 +279,7 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
         c.goto(&format!("{base}/tablet")).await.unwrap();
         visible(&c, "#checkin").await;
         check_page(&c, &base, "#checkin").await;
+        check_accessibility_tree(&c).await;
         shot(&c, &format!("tablet-checkin-{name}")).await;
         let (number, code) = &codes[k];
         c.find(Locator::Id("number"))
@@ -261,6 +314,7 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
             "on the ballot only 核对选择 is offered"
         );
         check_page(&c, &base, "#ballot").await;
+        check_accessibility_tree(&c).await;
         shot(&c, &format!("tablet-ballot-{name}")).await;
         click(&c, "#next").await;
         visible(&c, "#review").await;
@@ -540,7 +594,7 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     let (_, p) = staff
         .post(
             &format!("/api/rounds/{id}/paper/print"),
-            json!({"count": 1}),
+            json!({"count": 2}),
         )
         .await;
     let html = staff
@@ -552,14 +606,11 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
         .text()
         .await
         .unwrap();
-    let code = html
+    let paper: Vec<String> = html
         .split("class=\"code\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+        .skip(1)
+        .map(|r| r.split('<').next().unwrap().to_string())
+        .collect();
     let (_, dd) = staff.get("/api/deputies").await;
     for dep in dd["deputies"]
         .as_array()
@@ -578,34 +629,69 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
         staff
             .post(
                 &format!("/api/rounds/{id}/paper/handed-out"),
-                json!({"count": 1})
+                json!({"count": 2})
             )
             .await
             .0,
         200
     );
-    for (user, expect) in [("jipiao1", "请交另一位计票人"), ("jipiao2", "已计入")] {
+    // Ballot 0 both read alike; ballot 1 the second counter reads differently.
+    for (user, expect, second) in [
+        ("jipiao1", "请交另一位计票人", "赞成"),
+        ("jipiao2", "已计入", "不赞成"),
+    ] {
         let b = browser(&d, 1280, 900).await;
         sign_in(&b, &base, user, &pw(user)).await;
-        visible(&b, "#scan").await;
-        let scan = b.find(Locator::Id("scan")).await.unwrap();
-        scan.send_keys(&format!("{code}\u{E007}")).await.unwrap(); // what a USB scanner types, then Enter
-        visible(&b, "#ballot").await;
-        click(&b, "button[aria-label='项目1：赞成']").await;
-        check_page_min(&b, &base, "#entry", 16).await;
-        shot(&b, &format!("count-{user}")).await;
-        click(&b, "#save").await;
-        let msg = text_until(&b, "#msg", |t| !t.is_empty()).await;
-        assert!(msg.contains(expect), "{user}: {msg}");
+        for (k, (code, mark)) in [(&paper[0], "赞成"), (&paper[1], second)]
+            .into_iter()
+            .enumerate()
+        {
+            visible(&b, "#scan").await;
+            let scan = b.find(Locator::Id("scan")).await.unwrap();
+            scan.send_keys(&format!("{code}\u{E007}")).await.unwrap(); // what a USB scanner types, then Enter
+            visible(&b, "#ballot").await;
+            click(&b, &format!("button[aria-label='项目1：{mark}']")).await;
+            if k == 0 {
+                check_page_min(&b, &base, "#entry", 16).await;
+                check_accessibility_tree(&b).await;
+                shot(&b, &format!("count-{user}")).await;
+            }
+            click(&b, "#save").await;
+            let msg = text_until(&b, "#msg", |t| !t.is_empty()).await;
+            let want = if k == 1 && user == "jipiao2" {
+                "总监票人裁定"
+            } else {
+                expect
+            };
+            assert!(msg.contains(want), "{user}: {msg}");
+        }
         b.close().await.unwrap();
     }
     text_until(&console, "#s-returned", |t| t == "3").await;
+    // The chief scrutineer sees both readings and rules.
+    let chief_b = browser(&d, 1280, 900).await;
+    sign_in(&chief_b, &base, "zongjianpiao", &pw("zongjianpiao")).await;
+    visible(&chief_b, "#who").await; // the console, where the login page sends the chief
+    chief_b.goto(&format!("{base}/count")).await.unwrap();
+    visible(&chief_b, "#disputes button.primary").await;
+    let readings = text(&chief_b, "#disputes").await;
+    assert!(
+        readings.contains("计票人一 录入") && readings.contains("计票人二 录入"),
+        "{readings}"
+    );
+    shot(&chief_b, "count-chief-ruling").await;
+    click(&chief_b, "#disputes button[aria-label='项目1：赞成']").await;
+    click(&chief_b, "#disputes button.primary").await;
+    let msg = text_until(&chief_b, "#msg", |t| !t.is_empty()).await;
+    assert!(msg.contains("已裁定并计入"), "{msg}");
+    chief_b.close().await.unwrap();
+    text_until(&console, "#s-returned", |t| t == "4").await;
 
     // Close from the console, sign as the scrutineers, publish; the public page shows it.
     let chief = app.login_as("zongjianpiao").await;
     assert_eq!(
         chief
-            .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 1}))
+            .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 2}))
             .await
             .0,
         200
@@ -623,7 +709,48 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let tally_hash = common::app::attest_and_publish(&staff, id).await;
+    // 查看结果: each scrutineer's signature (made on their own machine with
+    // `minsheng attest`) pasted into the console; then 公布结果.
+    let (_, status) = staff.get(&format!("/api/rounds/{id}/result")).await;
+    let result: minsheng::core::record::ResultBody =
+        serde_json::from_value(status["result"].clone()).unwrap();
+    let tally_hash = status["tally_hash"].as_str().unwrap().to_string();
+    // The round list refreshes itself every 2 s; 查看结果 appears once it sees the close.
+    let mut opened = false;
+    for _ in 0..100 {
+        let r = console
+            .execute(
+                "const b = [...document.querySelectorAll('#rounds button')].find(b => b.textContent === '查看结果'); if (b) b.click(); return !!b;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if r == Value::Bool(true) {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(opened, "the console offers 查看结果 after closing");
+    visible(&console, "#result-box").await;
+    for name in ["scrutineer-1", "scrutineer-2"] {
+        let sig = minsheng::keys::Signer::for_tests(name)
+            .sign(minsheng::core::record::Role::Scrutineer, &result);
+        let pasted = json!({"public_key": sig.public_key, "signature": sig.signature}).to_string();
+        let area = console.find(Locator::Id("attest-json")).await.unwrap();
+        area.clear().await.unwrap();
+        area.send_keys(&pasted).await.unwrap();
+        click(&console, "#attest").await;
+        text_until(&console, "#msg", |t| t.contains("签名已接受")).await;
+        console
+            .execute("document.getElementById('msg').textContent = '';", vec![])
+            .await
+            .unwrap();
+    }
+    text_until(&console, "#missing", |t| t.contains("均已签名")).await;
+    click(&console, "#publish").await;
+    text_until(&console, "#msg", |t| t.contains("结果已公布")).await;
+    shot(&console, "console-published").await;
     console.goto(&format!("{base}/results/{id}")).await.unwrap();
     visible(&console, ".qr svg").await;
     let page = console.source().await.unwrap();
