@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::app::{codes, open_round, TestApp};
+use common::app::{all_present, codes, open_round, print_paper, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -599,40 +599,8 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     shot(&console, "console-open").await;
 
     // Paper, entered on the counting page from typed scanner text by two counters.
-    let (_, p) = staff
-        .post(
-            &format!("/api/rounds/{id}/paper/print"),
-            json!({"count": 2}),
-        )
-        .await;
-    let html = staff
-        .c
-        .get(format!("{base}{}", p["url"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let paper: Vec<String> = html
-        .split("class=\"code\">")
-        .skip(1)
-        .map(|r| r.split('<').next().unwrap().to_string())
-        .collect();
-    let (_, dd) = staff.get("/api/deputies").await;
-    for dep in dd["deputies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| !d["present"].as_bool().unwrap())
-    {
-        staff
-            .post(
-                &format!("/api/deputies/{}/present", dep["id"]),
-                json!({"present": true}),
-            )
-            .await;
-    }
+    let paper = print_paper(&staff, id, 2).await;
+    all_present(&staff).await;
     assert_eq!(
         staff
             .post(

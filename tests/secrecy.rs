@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::app::{attest_and_publish, bundle_file, codes, open_round, Tablet, TestApp};
+use common::app::{
+    all_present, attest_and_publish, bundle_file, codes, open_round, print_paper, Tablet, TestApp,
+};
 use serde_json::{json, Value};
 
 fn columns(db: &rusqlite::Connection, table: &str) -> Vec<String> {
@@ -45,40 +47,8 @@ async fn nothing_stored_or_published_links_a_deputy_to_a_ballot() {
         credentials.push(t.credential.clone());
     }
     // Four on paper.
-    let (_, d) = mishu.get("/api/deputies").await;
-    for dep in d["deputies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| !d["present"].as_bool().unwrap())
-    {
-        mishu
-            .post(
-                &format!("/api/deputies/{}/present", dep["id"]),
-                json!({"present": true}),
-            )
-            .await;
-    }
-    let (_, p) = mishu
-        .post(
-            &format!("/api/rounds/{id}/paper/print"),
-            json!({"count": 4}),
-        )
-        .await;
-    let html = mishu
-        .c
-        .get(format!("{base}{}", p["url"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let paper: Vec<String> = html
-        .split("class=\"code\">")
-        .skip(1)
-        .map(|r| r.split('<').next().unwrap().to_string())
-        .collect();
+    all_present(&mishu).await;
+    let paper = print_paper(&mishu, id, 4).await;
     assert_eq!(
         mishu
             .post(

@@ -314,3 +314,43 @@ pub async fn open_round(staff: &StaffClient, deputies: usize) -> i64 {
     assert_eq!(s, 200, "{j}");
     id
 }
+
+/// Prints `count` paper ballots; the credentials as printed on them.
+pub async fn print_paper(staff: &StaffClient, id: i64, count: u64) -> Vec<String> {
+    let (s, p) = staff
+        .post(
+            &format!("/api/rounds/{id}/paper/print"),
+            json!({"count": count}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let html = staff
+        .c
+        .get(format!("{}{}", staff.base, p["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    html.split("class=\"code\">")
+        .skip(1)
+        .map(|r| r.split('<').next().unwrap().to_string())
+        .collect()
+}
+
+/// Checks in (by staff) every deputy not yet present.
+pub async fn all_present(staff: &StaffClient) {
+    let (_, d) = staff.get("/api/deputies").await;
+    for dep in d["deputies"].as_array().unwrap() {
+        if !dep["present"].as_bool().unwrap() {
+            let (s, _) = staff
+                .post(
+                    &format!("/api/deputies/{}/present", dep["id"]),
+                    json!({"present": true}),
+                )
+                .await;
+            assert_eq!(s, 200);
+        }
+    }
+}
