@@ -10,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_record::<Entry>(data);
     let _ = parse_record::<Signed<Manifest>>(data);
     let _ = parse_record::<Signed<ResultBody>>(data);
-    let opts = Options { threads: 1, ..Default::default() };
+    let opts = Options {
+        threads: 1,
+        ..Default::default()
+    };
     let _ = verify_bundle(data, &opts, &mut |_| {});
 });

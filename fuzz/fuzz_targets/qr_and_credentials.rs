@@ -5,7 +5,9 @@ use minsheng::core::credential::{Credential, QrBallot};
 use minsheng::core::record::ElectionId;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = Credential::parse(text);
     let _ = QrBallot::parse(text);
     if let Ok(e) = ElectionId::parse("shiguai-2027") {
