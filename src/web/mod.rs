@@ -414,6 +414,15 @@ const CONSOLE_ROLES: &[StaffRole] = &[
 ];
 const SECRETARIAT: &[StaffRole] = &[StaffRole::Secretariat];
 
+/// Per-caller counters (failed logins, public suggestions) are kept for an
+/// hour; past a thousand callers the stale ones are dropped, so a stream of
+/// made-up names or addresses cannot grow them without end.
+fn forget_stale<K>(map: &mut HashMap<K, (u32, Instant)>) {
+    if map.len() > 1024 {
+        map.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(3600));
+    }
+}
+
 // --- password hashing ---------------------------------------------------------------
 
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -472,6 +481,7 @@ async fn login(State(st): St, Json(req): Json<LoginReq>) -> ApiResult<Response> 
     };
     let Some(staff) = ok else {
         if let Ok(mut map) = st.logins.lock() {
+            forget_stale(&mut map);
             let e = map.entry(req.username).or_insert((0, Instant::now()));
             e.0 += 1;
             e.1 = Instant::now();
@@ -1393,4 +1403,22 @@ async fn announcement_page(State(st): St, Path(id): Path<i64>) -> ApiResult<Resp
     Ok(page(AnnouncementPage {
         r: result_view(&st, id).await?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_counters_are_forgotten_only_past_a_thousand_callers() {
+        let old = Instant::now()
+            .checked_sub(Duration::from_secs(7200))
+            .unwrap_or_else(Instant::now);
+        let mut map: HashMap<u32, (u32, Instant)> = (0..1000).map(|i| (i, (1, old))).collect();
+        forget_stale(&mut map);
+        assert_eq!(map.len(), 1000, "a small map is left alone");
+        map.extend((1000..1100).map(|i| (i, (1, Instant::now()))));
+        forget_stale(&mut map);
+        assert_eq!(map.len(), 100, "only the recent callers remain");
+    }
 }

@@ -794,6 +794,7 @@ pub(super) async fn public_suggest(
     }
     {
         let mut map = st.public_posts.lock().map_err(|_| ApiError::bad("busy"))?;
+        forget_stale(&mut map);
         let e = map.entry(addr.ip()).or_insert((0, Instant::now()));
         if e.1.elapsed() > Duration::from_secs(3600) {
             *e = (0, Instant::now());
