@@ -99,22 +99,24 @@ impl Signer {
     }
 
     /// Writes `<dir>/<name>.key` (mode 0600, refusing to overwrite) and
-    /// `<dir>/<name>.pub`; returns both paths.
+    /// `<dir>/<name>.pub`; returns both paths. Each file appears whole or
+    /// not at all, and both are on disk when this returns: a crash or a
+    /// failing disk never leaves an empty or half-written key behind.
     pub fn save(&self, dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), KeyError> {
         std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
             path: dir.into(),
             source,
         })?;
         let key_path = dir.join(format!("{name}.key"));
-        let pub_path = dir.join(format!("{name}.pub"));
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+        if key_path.exists() {
+            return Err(KeyError::Exists(key_path));
         }
-        let mut f = opts.open(&key_path).map_err(|source| {
+        let key_text = format!("{}\n", hex::encode(self.key.to_bytes()));
+        let tmp = write_synced(dir, &format!("{name}.key"), &key_text, 0o600)?;
+        // A hard link is made only if the name is free: never an overwrite.
+        let linked = std::fs::hard_link(&tmp, &key_path);
+        let _ = std::fs::remove_file(&tmp);
+        linked.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
                 KeyError::Exists(key_path.clone())
             } else {
@@ -124,18 +126,8 @@ impl Signer {
                 }
             }
         })?;
-        let io = |source| KeyError::Io {
-            path: key_path.clone(),
-            source,
-        };
-        writeln!(f, "{}", hex::encode(self.key.to_bytes())).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        std::fs::write(&pub_path, format!("{}\n", self.public_key())).map_err(|source| {
-            KeyError::Io {
-                path: pub_path.clone(),
-                source,
-            }
-        })?;
+        let text = format!("{}\n", self.public_key());
+        let pub_path = write_whole(dir, &format!("{name}.pub"), &text, 0o644)?;
         Ok((key_path, pub_path))
     }
 
@@ -149,6 +141,56 @@ impl Signer {
         s.save(dir, name)?;
         Ok((s, true))
     }
+}
+
+/// Writes `text` to a fresh temporary file beside `<dir>/<name>` with the
+/// given mode, flushed to disk; its path.
+fn write_synced(dir: &Path, name: &str, text: &str, mode: u32) -> Result<PathBuf, KeyError> {
+    let path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let io = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
+    let _ = std::fs::remove_file(&path); // left by a crash of this same pid
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(&path).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(path)
+}
+
+/// Writes `<dir>/<name>` whole (a temporary file flushed to disk, then
+/// renamed over it, then the directory flushed) with the given Unix mode:
+/// after a crash the file is the old one or the new one, never a part.
+pub fn write_whole(dir: &Path, name: &str, text: &str, mode: u32) -> Result<PathBuf, KeyError> {
+    let path = dir.join(name);
+    let tmp = write_synced(dir, name, text, mode)?;
+    std::fs::rename(&tmp, &path).map_err(|source| KeyError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    sync_dir(dir)?;
+    Ok(path)
+}
+
+/// Flushes a directory's entries to disk (on Unix; elsewhere a no-op).
+fn sync_dir(dir: &Path) -> Result<(), KeyError> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| KeyError::Io {
+            path: dir.into(),
+            source,
+        })?;
+    Ok(())
 }
 
 /// Reads a public key: a `.pub` file or 64 hex characters given directly.

@@ -8,6 +8,7 @@ use crate::keys::{read_public_key, Signer};
 use crate::store::Store;
 use crate::web::{hash_password, AppState};
 use anyhow::Context;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -133,6 +134,9 @@ fn scrutineer_keys(keys: &Path) -> anyhow::Result<Vec<PublicKey>> {
         .collect()
 }
 
+/// Where the first start writes the staff accounts' passwords (mode 0600).
+pub const PASSWORD_FILE: &str = "staff-passwords.txt";
+
 /// Serves on `listen` until Ctrl-C.
 pub async fn run(
     state: Arc<AppState>,
@@ -160,10 +164,21 @@ pub async fn run(
     println!("  征集与审议    {base}/upstream   (工作组、承办部门)");
     println!("  全过程公开    {base}/public");
     if !created.accounts.is_empty() {
-        println!("工作人员账号（密码只显示这一次，请妥善保存）:");
+        // Passwords go to a file only the operator can read, and to the
+        // screen only when it is a terminal: never into a captured log.
+        let mut text = String::from("工作人员账号（初始密码；分发后请删除本文件）\n");
         for (user, pw, role) in &created.accounts {
-            println!("  {role:<8} {user:<14} {pw}");
+            text.push_str(&format!("  {role:<8} {user:<14} {pw}\n"));
         }
+        let data = state.store.path().parent().unwrap_or(Path::new("."));
+        let file = crate::keys::write_whole(data, PASSWORD_FILE, &text, 0o600)?;
+        if std::io::stdout().is_terminal() {
+            print!("{text}");
+        }
+        println!(
+            "工作人员初始密码已存入 {}（仅本机管理员可读，分发后请删除）",
+            file.display()
+        );
     }
     for k in &created.keys {
         println!("新生成密钥: {k}");

@@ -1,18 +1,30 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-//! Disk trouble: the data dir on a small tmpfs the test mounts, filled up
-//! mid-vote. A ballot that cannot be stored gets a clear error and no
-//! receipt; nothing already stored is harmed; voting resumes when space is
-//! back, and the published bundle verifies with every receipt in it.
+//! Disk trouble, on filesystems the tests make and mount themselves:
 //!
-//! Needs root (to mount tmpfs), as CI has. Elsewhere it fails and says so;
+//! - the data dir on a small tmpfs, filled up mid-vote;
+//! - the data dir on an ext4 image that meets an error mid-vote and goes
+//!   read-only, as the kernel does when a disk fails (`errors=remount-ro`).
+//!
+//! A ballot that cannot be stored gets a clear error and no receipt; nothing
+//! already stored is harmed; voting resumes when space is back (or, for the
+//! failed disk, once the filesystem is checked and mounted again and the
+//! server restarted), and the published bundle verifies with every receipt
+//! in it.
+//!
+//! Needs root (to mount), as CI has. Elsewhere it fails and says so;
 //! `MINSHENG_SKIP_MOUNT=1` skips it knowingly.
 
 mod common;
 
-use common::app::{attest_and_publish, bundle_file, codes, open_round, Tablet, TestApp};
+use common::app::{
+    all_present, attest_and_publish, bundle_file, codes, open_round, print_paper, save_bundle,
+    StaffClient, Tablet, TestApp,
+};
+use common::child::{self, ChildServer};
 use common::verifiers::{both, Outcome};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 
 struct Mount(std::path::PathBuf);
@@ -22,23 +34,53 @@ impl Drop for Mount {
     }
 }
 
+/// Mounts with `mount ARGS… target`; `None` when it cannot and
+/// `MINSHENG_SKIP_MOUNT` says to skip.
+fn mount(args: &[&str], source: &Path, target: &Path) -> Option<Mount> {
+    std::fs::create_dir_all(target).unwrap();
+    let mounted = Command::new("mount")
+        .args(args)
+        .arg(source)
+        .arg(target)
+        .output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
+            eprintln!("SKIPPED: cannot mount here (MINSHENG_SKIP_MOUNT is set): {mounted:?}");
+            return None;
+        }
+        panic!("cannot mount a filesystem for the disk tests (needs root): {mounted:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
+    }
+    Some(Mount(target.to_path_buf()))
+}
+
+/// Every receipt's line is in the bundle, as the receipt says.
+fn every_receipt_in(bundle: &Path, receipts: &[Value], ballots: usize) {
+    let bundle = std::fs::read_to_string(bundle).unwrap();
+    let lines: Vec<&str> = bundle.lines().collect();
+    assert_eq!(lines.len(), ballots + 2);
+    for r in receipts {
+        let line = lines[r["seq"].as_u64().unwrap() as usize];
+        assert_eq!(
+            minsheng::core::canon::Hash::of_bytes(line.as_bytes()).to_hex(),
+            r["hash"].as_str().unwrap()
+        );
+    }
+}
+
+/// A refusal for a ballot that could not be stored: clear, and no receipt.
+fn refused_for_storage(s: u16, r: &Value) {
+    assert_eq!((s, r["code"].as_str()), (503, Some("storage")), "{r}");
+    assert!(r["error"].as_str().unwrap().contains("未能保存"), "{r}");
+    assert!(r.get("seq").is_none(), "no receipt for a ballot not stored");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("small");
-    std::fs::create_dir_all(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
-        .arg(&mnt)
-        .output();
-    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
-        if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
-            eprintln!("SKIPPED: cannot mount tmpfs here (MINSHENG_SKIP_MOUNT is set)");
-            return;
-        }
-        panic!("cannot mount a tmpfs for the disk-full test (needs root): {mounted:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
-    }
-    let _mount = Mount(mnt.clone());
+    let Some(_mount) = mount(&["-t", "tmpfs", "-o", "size=6m"], Path::new("tmpfs"), &mnt) else {
+        return;
+    };
     let data = mnt.join("data");
     let app = TestApp::spawn_in(dir, data.clone()).await;
     let base = app.base.clone();
@@ -73,9 +115,7 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
             receipts.push(r);
             continue;
         }
-        assert_eq!((s, r["code"].as_str()), (503, Some("storage")), "{r}");
-        assert!(r["error"].as_str().unwrap().contains("未能保存"), "{r}");
-        assert!(r.get("seq").is_none(), "no receipt for a ballot not stored");
+        refused_for_storage(s, &r);
         refused = Some(i);
         break;
     }
@@ -98,14 +138,160 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
     let tally_hash = attest_and_publish(&mishu, id).await;
     let path = bundle_file(&app, id).await;
     assert_eq!(both(&path), Outcome::Verified(tally_hash));
-    let bundle = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<&str> = bundle.lines().collect();
-    assert_eq!(lines.len(), 120 + 2);
-    for r in &receipts {
-        let line = lines[r["seq"].as_u64().unwrap() as usize];
-        assert_eq!(
-            minsheng::core::canon::Hash::of_bytes(line.as_bytes()).to_hex(),
-            r["hash"].as_str().unwrap()
-        );
+    every_receipt_in(&path, &receipts, 120);
+}
+
+fn run(program: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(32 << 20)
+        .unwrap();
+    let made = run("mkfs.ext4", &["-q".as_ref(), "-F".as_ref(), image.as_ref()]);
+    assert!(made.status.success(), "mkfs.ext4: {made:?}");
+    let mnt = dir.path().join("ext4");
+    let options = ["-o", "loop,errors=remount-ro"];
+    let Some(mounted) = mount(&options, &image, &mnt) else {
+        return;
+    };
+    let data = mnt.join("data");
+    let passwords = child::prepare(&data).await;
+    let mut server = ChildServer::new(data.clone(), dir.path().to_path_buf());
+    server.start().await;
+    let base = server.url("");
+    let mishu = StaffClient::login(&base, "mishu", &passwords["mishu"]).await;
+    let scrutineer = StaffClient::login(&base, "jianpiao1", &passwords["jianpiao1"]).await;
+    let counters = [
+        StaffClient::login(&base, "jipiao1", &passwords["jipiao1"]).await,
+        StaffClient::login(&base, "jipiao2", &passwords["jipiao2"]).await,
+    ];
+    // 40 deputies: 36 on tablets, 4 on paper.
+    let id = open_round(&mishu, 40).await;
+    let mut tablets = vec![];
+    for (number, code) in codes(&mishu).await.iter().take(36) {
+        tablets.push(Tablet::check_in(&base, number, code).await);
     }
+    all_present(&mishu).await;
+    let papers = print_paper(&mishu, id, 4).await;
+    let (s, j) = mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/handed-out"),
+            json!({"count": 4}),
+        )
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let marks = json!({"P01": "for", "P03": "against"});
+    let mut receipts = vec![];
+    for t in &tablets[..10] {
+        let (s, r) = t.vote(marks.clone()).await;
+        assert_eq!(s, 200, "{r}");
+        receipts.push(r);
+    }
+    let read = |counter: usize, code: &str, scan: &str| {
+        let body = json!({"code": code, "marks": marks, "request": scan});
+        let c = &counters[counter];
+        async move {
+            c.post(&format!("/api/rounds/{id}/paper/entries"), body)
+                .await
+        }
+    };
+    for (i, code) in papers.iter().enumerate().take(2) {
+        let (s, j) = read(0, code, &format!("a{i}")).await;
+        assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
+        let (s, j) = read(1, code, &format!("b{i}")).await;
+        assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    }
+
+    // The disk fails: ext4 meets an error and turns itself read-only.
+    let source = run(
+        "findmnt",
+        &[
+            "-n".as_ref(),
+            "-o".as_ref(),
+            "SOURCE".as_ref(),
+            mnt.as_ref(),
+        ],
+    );
+    let source = String::from_utf8(source.stdout).unwrap();
+    let device = Path::new(source.trim()).file_name().unwrap().to_owned();
+    std::fs::write(
+        Path::new("/sys/fs/ext4")
+            .join(&device)
+            .join("trigger_fs_error"),
+        "minsheng disk test: the disk failed",
+    )
+    .unwrap();
+    let err = std::fs::write(data.join("probe"), "x").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ReadOnlyFilesystem);
+
+    // Ballots are refused clearly, with no receipt; the server stays up.
+    for t in &tablets[10..13] {
+        let (s, r) = t.vote(marks.clone()).await;
+        refused_for_storage(s, &r);
+    }
+    // So is a counter's reading of a paper ballot.
+    let (s, j) = read(0, &papers[2], "a2").await;
+    assert_eq!((s, j["code"].as_str()), (503, Some("storage")), "{j}");
+    // A ballot already in still gets its own receipt back.
+    let (s, again) = tablets[0].vote(marks.clone()).await;
+    assert_eq!((s, &again), (200, &receipts[0]));
+    // Staff actions that write are refused too, and say why.
+    let (s, j) = scrutineer
+        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 4}))
+        .await;
+    assert_eq!((s, j["code"].as_str()), (503, Some("storage")), "{j}");
+    assert!(j["error"].as_str().unwrap().contains("磁盘"), "{j}");
+    assert!(server.running(), "the server fell over on a read-only disk");
+    // What is stored can still be read, and matches the receipts.
+    let (_, c) = mishu.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(c["returned"].as_u64(), Some(12), "{c}");
+    assert_eq!(c["state"].as_str(), Some("open"), "{c}");
+
+    // The repair staff would make: stop the server, check the filesystem,
+    // mount it again, start the server on the same data.
+    server.kill();
+    drop(mounted);
+    let checked = run("e2fsck", &["-f".as_ref(), "-y".as_ref(), image.as_ref()]);
+    assert!(
+        matches!(checked.status.code(), Some(0 | 1)),
+        "e2fsck: {checked:?}"
+    );
+    let Some(_mounted) = mount(&options, &image, &mnt) else {
+        return;
+    };
+    server.start().await;
+
+    // Voting resumes: the refused ballots go in now, then everyone else's.
+    for t in &tablets[10..] {
+        let (s, r) = t.vote(marks.clone()).await;
+        assert_eq!(s, 200, "{r}");
+        receipts.push(r);
+    }
+    for (i, code) in papers.iter().enumerate().skip(2) {
+        let (s, j) = read(0, code, &format!("a{i}")).await;
+        assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
+        let (s, j) = read(1, code, &format!("b{i}")).await;
+        assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    }
+    let (s, j) = scrutineer
+        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 4}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let (s, j) = mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let tally_hash = attest_and_publish(&mishu, id).await;
+    let path = save_bundle(&base, dir.path(), id).await;
+    assert_eq!(both(&path), Outcome::Verified(tally_hash));
+    every_receipt_in(&path, &receipts, 40);
 }

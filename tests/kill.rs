@@ -11,13 +11,13 @@
 
 mod common;
 
+use common::child::{self, ChildServer};
 use common::verifiers::{both, Outcome};
 use minsheng::core::record::{ResultBody, Role};
 use minsheng::keys::Signer;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,58 +32,6 @@ impl Rng {
     }
     fn between(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo)
-    }
-}
-
-struct Server {
-    child: Option<Child>,
-    dir: std::path::PathBuf,
-    port: u16,
-    starts: usize,
-}
-
-impl Server {
-    async fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-            .args(["serve", "--data"])
-            .arg(&self.dir)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-            // Everything the server says is kept, to be searched for secrets.
-            .stdout(
-                std::fs::File::create(self.dir.join(format!("server-{}.out", self.starts)))
-                    .unwrap(),
-            )
-            .stderr(
-                std::fs::File::create(self.dir.join(format!("server-{}.err", self.starts)))
-                    .unwrap(),
-            )
-            .spawn()
-            .unwrap();
-        self.starts += 1;
-        self.child = Some(child);
-        let c = reqwest::Client::new();
-        for _ in 0..500 {
-            if c.get(self.url("/api/hall")).send().await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the server did not come back");
-    }
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap(); // SIGKILL
-            c.wait().unwrap();
-        }
-    }
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -178,29 +126,8 @@ async fn receipts_survive_sigkill_at_random_moments() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     // Accounts, keys (two scrutineers whose private keys the test holds).
-    let keys = dir.join("keys");
-    for name in ["scrutineer-1", "scrutineer-2"] {
-        Signer::for_tests(name).save(&keys, name).unwrap();
-        std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap();
-    }
-    let (state, created) = minsheng::server::prepare(&dir, false).await.unwrap();
-    drop(state);
-    let pw: HashMap<String, String> = created
-        .accounts
-        .iter()
-        .map(|(u, p, _)| (u.clone(), p.clone()))
-        .collect();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Server {
-        child: None,
-        dir: dir.clone(),
-        port,
-        starts: 0,
-    };
+    let pw = child::prepare(&dir).await;
+    let mut server = ChildServer::new(dir.clone(), dir.clone());
     server.start().await;
     let base = server.url("");
     let mishu = Staff::login(&base, "mishu", &pw["mishu"]).await;

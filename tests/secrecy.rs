@@ -8,8 +8,10 @@
 mod common;
 
 use common::app::{
-    all_present, attest_and_publish, bundle_file, codes, open_round, print_paper, Tablet, TestApp,
+    all_present, attest_and_publish, bundle_file, codes, open_round, print_paper, StaffClient,
+    Tablet, TestApp,
 };
+use common::child::ChildServer;
 use serde_json::{json, Value};
 
 fn columns(db: &rusqlite::Connection, table: &str) -> Vec<String> {
@@ -193,4 +195,43 @@ async fn nothing_stored_or_published_links_a_deputy_to_a_ballot() {
     assert!(rowid.is_err(), "entries have no rowid");
     // Pairing issuance order with log order would need issuance order, which
     // is not stored: the best an attacker can do from the data is a guess.
+}
+
+/// The first start on an empty data dir, its output captured as a service
+/// manager would capture it: the staff passwords are not in that output;
+/// they are in a file only the operator can read, and they work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_keeps_the_passwords_out_of_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = ChildServer::new(data.clone(), dir.path().to_path_buf());
+    server.start().await;
+    let file = data.join(minsheng::server::PASSWORD_FILE);
+    let text = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let accounts: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[1], f[2])
+        })
+        .collect();
+    assert_eq!(accounts.len(), 10, "{text}");
+    let said = std::fs::read_to_string(dir.path().join("server-0.out")).unwrap()
+        + &std::fs::read_to_string(dir.path().join("server-0.err")).unwrap();
+    assert!(said.contains(minsheng::server::PASSWORD_FILE), "{said}");
+    for (user, password) in &accounts {
+        assert!(
+            !said.contains(password),
+            "{user}'s password is in the output"
+        );
+    }
+    let (user, password) = accounts[0];
+    StaffClient::login(&server.url(""), user, password).await;
 }

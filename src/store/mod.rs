@@ -51,6 +51,19 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The disk is full, read-only or failing: nothing was written, and the
+    /// same request can succeed once the disk is put right.
+    pub fn is_disk(&self) -> bool {
+        use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, DiskFull | ReadOnly | SystemIoFailure | CannotOpen)
+        )
+    }
+}
+
 /// Why a submitted ballot got no receipt.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {

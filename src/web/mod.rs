@@ -312,6 +312,14 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            other if other.is_disk() => {
+                eprintln!("storage error (disk full, read-only or failing): {other}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage",
+                    "服务器磁盘已满或无法写入，此项操作未能保存，请检查服务器磁盘后重试",
+                )
+            }
             other => {
                 // Detail for the operator's log; never ballot content or credentials.
                 eprintln!("storage error: {other}");

@@ -75,20 +75,7 @@ impl TestApp {
             .find(|(u, _)| u == user)
             .expect("no such account")
             .1;
-        let c = TestApp::client();
-        let r = c
-            .post(format!("{}/api/login", self.base))
-            .json(&json!({"username": user, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let j: Value = r.json().await.unwrap();
-        StaffClient {
-            c,
-            csrf: j["csrf"].as_str().unwrap().to_string(),
-            base: self.base.clone(),
-        }
+        StaffClient::login(&self.base, user, password).await
     }
 }
 
@@ -101,6 +88,24 @@ pub struct StaffClient {
 }
 
 impl StaffClient {
+    /// Signs `user` in on the server at `base`.
+    pub async fn login(base: &str, user: &str, password: &str) -> StaffClient {
+        let c = TestApp::client();
+        let r = c
+            .post(format!("{base}/api/login"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let j: Value = r.json().await.unwrap();
+        StaffClient {
+            c,
+            csrf: j["csrf"].as_str().unwrap().to_string(),
+            base: base.to_string(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         call(
             &self.c,
@@ -288,13 +293,18 @@ pub async fn attest_and_publish(staff: &StaffClient, id: i64) -> String {
 
 /// The published bundle of a round, written into the app's temp dir.
 pub async fn bundle_file(app: &TestApp, id: i64) -> std::path::PathBuf {
-    let text = reqwest::get(format!("{}/results/{id}/bundle.jsonl", app.base))
+    save_bundle(&app.base, app.dir.path(), id).await
+}
+
+/// The published bundle of a round on the server at `base`, written into `dir`.
+pub async fn save_bundle(base: &str, dir: &std::path::Path, id: i64) -> std::path::PathBuf {
+    let text = reqwest::get(format!("{base}/results/{id}/bundle.jsonl"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let path = app.dir.path().join(format!("bundle-{id}.jsonl"));
+    let path = dir.join(format!("bundle-{id}.jsonl"));
     std::fs::write(&path, text).unwrap();
     path
 }
