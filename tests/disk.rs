@@ -120,9 +120,11 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
         break;
     }
     let refused = refused.expect("a full disk never refused a ballot");
-    // Nothing stored is harmed: the counts still match the receipts.
+    // Nothing stored is harmed: the counts still match the receipts. The
+    // console warns the presiding staff.
     let (_, c) = mishu.get(&format!("/api/rounds/{id}/counts")).await;
     assert_eq!(c["returned"].as_u64(), Some(receipts.len() as u64), "{c}");
+    assert_eq!(c["storage_trouble"], true, "{c}");
 
     // Space back: the refused ballot goes in, and voting carries on.
     std::fs::remove_file(&filler).unwrap();
@@ -131,6 +133,11 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
         assert_eq!(s, 200, "{r}");
         receipts.push(r);
     }
+    let (_, c) = mishu.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(
+        c["storage_trouble"], false,
+        "the warning goes once ballots are stored: {c}"
+    );
     let (s, j) = mishu
         .post(&format!("/api/rounds/{id}/close"), json!({}))
         .await;
@@ -255,6 +262,7 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
     let (_, c) = mishu.get(&format!("/api/rounds/{id}/counts")).await;
     assert_eq!(c["returned"].as_u64(), Some(12), "{c}");
     assert_eq!(c["state"].as_str(), Some("open"), "{c}");
+    assert_eq!(c["storage_trouble"], true, "{c}");
 
     // The repair staff would make: stop the server, check the filesystem,
     // mount it again, start the server on the same data.

@@ -49,6 +49,9 @@ pub enum StoreError {
     Closed,
     #[error("记录损坏: {0}")]
     Corrupt(String),
+    /// The disk is full, read-only or failing (as a ballot's append found).
+    #[error("磁盘已满或无法写入: {0}")]
+    Disk(String),
 }
 
 impl StoreError {
@@ -56,11 +59,13 @@ impl StoreError {
     /// same request can succeed once the disk is put right.
     pub fn is_disk(&self) -> bool {
         use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
-        matches!(
-            self,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(e.code, DiskFull | ReadOnly | SystemIoFailure | CannotOpen)
-        )
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, DiskFull | ReadOnly | SystemIoFailure | CannotOpen)
+            }
+            StoreError::Disk(_) => true,
+            _ => false,
+        }
     }
 }
 
@@ -77,6 +82,20 @@ pub enum SubmitError {
     PaperCredential,
     #[error("选票未能保存，请重试 (not stored: {0})")]
     Storage(String),
+    /// Not stored because the disk is full, read-only or failing.
+    #[error("磁盘已满或无法写入，选票未能保存，请重试 (disk: {0})")]
+    Disk(String),
+}
+
+impl SubmitError {
+    /// The ballot could not be stored because of `e`.
+    fn storage(e: StoreError) -> SubmitError {
+        if e.is_disk() {
+            SubmitError::Disk(e.to_string())
+        } else {
+            SubmitError::Storage(e.to_string())
+        }
+    }
 }
 
 type WriteJob = Box<dyn FnOnce(&mut Writer) + Send>;
@@ -97,6 +116,32 @@ pub struct Store {
     jobs: mpsc::Sender<Job>,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
+    disk: Arc<DiskHealth>,
+}
+
+/// How long a failed write keeps the disk marked as in trouble, unless a
+/// write succeeds first.
+const DISK_TROUBLE_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// When a write last failed for the disk's sake; cleared by a write that
+/// stored something. Set and cleared by the writer thread only.
+#[derive(Default)]
+struct DiskHealth(Mutex<Option<std::time::Instant>>);
+
+impl DiskHealth {
+    fn failed(&self) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = Some(std::time::Instant::now());
+        }
+    }
+    fn wrote(&self) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = None;
+        }
+    }
+    fn last_failure(&self) -> Option<std::time::Instant> {
+        self.0.lock().ok().and_then(|t| *t)
+    }
 }
 
 /// A staff account as the web edge sees it.
@@ -178,25 +223,34 @@ impl Store {
         migrate(&mut conn)?;
         let reader = open_connection(&path)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let disk = Arc::new(DiskHealth::default());
+        let writer = Writer {
+            conn,
+            logs: HashMap::new(),
+            disk: disk.clone(),
+        };
         std::thread::Builder::new()
             .name("minsheng-writer".into())
-            .spawn(move || {
-                Writer {
-                    conn,
-                    logs: HashMap::new(),
-                }
-                .run(rx)
-            })
+            .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Store {
             jobs: tx,
             reader: Arc::new(Mutex::new(reader)),
             path,
+            disk,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A write failed for the disk's sake (full, read-only, failing) in the
+    /// last ten minutes, and nothing has been written since.
+    pub fn disk_trouble(&self) -> bool {
+        self.disk
+            .last_failure()
+            .is_some_and(|t| t.elapsed() < DISK_TROUBLE_FOR)
     }
 
     /// Runs `f` on the writer thread, in its own transaction.
@@ -220,7 +274,14 @@ impl Store {
     ) -> Result<T, StoreError> {
         let (reply, rx) = oneshot::channel();
         let job: WriteJob = Box::new(move |w| {
-            let _ = reply.send(f(w));
+            let before = w.conn.total_changes();
+            let r = f(w);
+            match &r {
+                Err(e) if e.is_disk() => w.disk.failed(),
+                Ok(_) if w.conn.total_changes() > before => w.disk.wrote(),
+                _ => {}
+            }
+            let _ = reply.send(r);
         });
         self.jobs
             .send(Job::Write(job))
@@ -820,6 +881,7 @@ impl Store {
 pub struct Writer {
     conn: Connection,
     logs: HashMap<i64, VoteLog>,
+    disk: Arc<DiskHealth>,
 }
 
 impl Writer {
@@ -878,6 +940,7 @@ impl Writer {
         }
         let mut replies = Vec::with_capacity(ballots.len());
         let mut touched = vec![];
+        let before = self.conn.total_changes();
         let logs = &mut self.logs;
         let outcome = (|| -> Result<(), StoreError> {
             // A deferred transaction on the writer's own connection.
@@ -892,6 +955,15 @@ impl Writer {
             tx.commit()?;
             Ok(())
         })();
+        let disk_refused = replies
+            .iter()
+            .any(|(_, r)| matches!(r, Err(SubmitError::Disk(_))));
+        match &outcome {
+            Err(e) if e.is_disk() => self.disk.failed(),
+            Ok(()) if disk_refused => self.disk.failed(),
+            Ok(()) if self.conn.total_changes() > before => self.disk.wrote(),
+            _ => {}
+        }
         match outcome {
             Ok(()) => {
                 for (reply, r) in replies {
@@ -905,7 +977,11 @@ impl Writer {
                 }
                 for (reply, r) in replies {
                     let _ = reply.send(match r {
-                        Ok(_) => Err(SubmitError::Storage(e.to_string())),
+                        Ok(_) => Err(if e.is_disk() {
+                            SubmitError::Disk(e.to_string())
+                        } else {
+                            SubmitError::Storage(e.to_string())
+                        }),
                         Err(e) => Err(e),
                     });
                 }
@@ -919,7 +995,7 @@ impl Writer {
         round_id: i64,
         ballot: &Ballot,
     ) -> Result<Receipt, SubmitError> {
-        let storage = |e: StoreError| SubmitError::Storage(e.to_string());
+        let storage = SubmitError::storage;
         let Some(log) = Writer::log_for(logs, tx, round_id).map_err(storage)? else {
             return Err(SubmitError::NotOpen);
         };

@@ -2,7 +2,7 @@
 //! readings, the chief scrutineer's rulings, ballots set aside, the box
 //! count. The rules are in [`crate::paper`]; this is only their SQL.
 
-use super::{load_round, Store, StoreError, Writer};
+use super::{load_round, Store, StoreError, SubmitError, Writer};
 use crate::core::canon::{to_canonical_string, Hash};
 use crate::core::chain::Ballot;
 use crate::core::credential::Credential;
@@ -565,8 +565,10 @@ impl Writer {
                 .map_err(|e| StoreError::Conflict(e.to_string()))?,
             unreadable: reading.unreadable,
         };
-        let receipt = Writer::append_one(logs, tx, round_id, &ballot)
-            .map_err(|e| StoreError::Conflict(format!("选票不能计入: {e}")))?;
+        let receipt = Writer::append_one(logs, tx, round_id, &ballot).map_err(|e| match e {
+            SubmitError::Disk(m) => StoreError::Disk(m),
+            e => StoreError::Conflict(format!("选票不能计入: {e}")),
+        })?;
         Ok(PaperOutcome::Entered(Entered::Appended(receipt)))
     }
 }

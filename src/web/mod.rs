@@ -764,6 +764,7 @@ async fn round_counts(
         "total_deputies": c.total_deputies, "present": c.present, "issued": c.issued, "returned": c.returned,
         "quorum": crate::core::tally::quorum(c.total_deputies),
         "mode": c.mode, "tablet_issued": c.tablet_issued, "paper": c.paper,
+        "storage_trouble": st.store.disk_trouble(),
     })))
 }
 
@@ -1112,7 +1113,7 @@ async fn submit_ballot(
             SubmitError::PaperCredential => {
                 ApiError::new(StatusCode::FORBIDDEN, "paper_credential", e.to_string())
             }
-            SubmitError::Storage(_) => {
+            SubmitError::Storage(_) | SubmitError::Disk(_) => {
                 eprintln!("ballot not stored: {e}");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
