@@ -15,7 +15,9 @@
 
 #[path = "../fuzz/bodies.rs"]
 mod bodies;
+mod common;
 
+use common::rng::Rng;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,20 +40,6 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
             (p, bytes)
         })
         .collect()
-}
-
-/// xorshift: reproducible mutations from a printed seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Bytes that mean something to our parsers.
@@ -147,16 +135,7 @@ fn every_corpus_input_and_thousands_of_mutations_pass_every_target() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
-    let seed = std::env::var("MINSHENG_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let seed = Rng::seed();
     eprintln!("fuzz smoke: {iters} mutations per target, MINSHENG_SEED={seed}");
     for (target, run) in bodies::TARGETS {
         let inputs = corpus(target);

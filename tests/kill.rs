@@ -12,6 +12,7 @@
 mod common;
 
 use common::child::{self, ChildServer};
+use common::rng::Rng;
 use common::verifiers::{both, Outcome};
 use minsheng::core::record::{ResultBody, Role};
 use minsheng::keys::Signer;
@@ -20,20 +21,6 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// xorshift: reproducible random moments from a printed seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-}
 
 /// A client session that survives restarts (the session lives in the database).
 #[derive(Clone)]
@@ -111,16 +98,7 @@ async fn receipts_survive_sigkill_at_random_moments() {
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(24);
-    let seed = std::env::var("MINSHENG_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let seed = Rng::seed();
     eprintln!("kill harness: {kills} kills, MINSHENG_SEED={seed}");
     let mut rng = Rng(seed);
     let tmp = tempfile::tempdir().unwrap();

@@ -1,3 +1,4 @@
 pub mod app;
 pub mod child;
+pub mod rng;
 pub mod verifiers;
