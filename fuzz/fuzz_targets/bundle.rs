@@ -1,18 +1,12 @@
 //! Bundle lines and whole bundles: the canonical-entry scanner, the record
 //! parser and the streaming verifier must never panic, whatever the bytes.
+//! What is done with the input is in `../bodies.rs` (shared with the smoke
+//! test that `cargo test` runs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use minsheng::core::record::{parse_record, Entry, Manifest, ResultBody, Signed};
-use minsheng::core::verify::{verify_bundle, Options};
 
-fuzz_target!(|data: &[u8]| {
-    let _ = Entry::parse_canonical(data);
-    let _ = parse_record::<Entry>(data);
-    let _ = parse_record::<Signed<Manifest>>(data);
-    let _ = parse_record::<Signed<ResultBody>>(data);
-    let opts = Options {
-        threads: 1,
-        ..Default::default()
-    };
-    let _ = verify_bundle(data, &opts, &mut |_| {});
-});
+#[path = "../bodies.rs"]
+#[allow(dead_code)]
+mod bodies;
+
+fuzz_target!(|data: &[u8]| bodies::bundle(data));

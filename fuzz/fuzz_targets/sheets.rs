@@ -1,11 +1,11 @@
 //! Uploaded tables (CSV in any encoding, XLSX) and the rows read from them.
+//! What is done with the input is in `../bodies.rs` (shared with the smoke
+//! test that `cargo test` runs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use minsheng::sheets::Sheet;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(sheet) = Sheet::read(data) {
-        let _ = minsheng::hall::parse_roster(&sheet);
-        let _ = minsheng::hall::parse_candidates(&sheet);
-    }
-});
+#[path = "../bodies.rs"]
+#[allow(dead_code)]
+mod bodies;
+
+fuzz_target!(|data: &[u8]| bodies::sheets(data));
