@@ -173,8 +173,10 @@ fn libfuzzer_runs_every_target_over_its_corpus() {
         eprintln!("SKIPPED: libFuzzer smoke run (MINSHENG_SKIP_FUZZ is set)");
         return;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let has_fuzz = Command::new(&cargo)
+    // `cargo` as the shell finds it (not `$CARGO`, the toolchain's own):
+    // the fuzz build is then the one `cargo fuzz run` by hand reuses.
+    let cargo = "cargo";
+    let has_fuzz = Command::new(cargo)
         .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -185,9 +187,30 @@ fn libfuzzer_runs_every_target_over_its_corpus() {
     );
     // The stable toolchain builds it with RUSTC_BOOTSTRAP; `-s none`: Rust's
     // own checks stand in for a sanitizer.
+    // Without what `cargo test` sets for its tests (CARGO_PKG_*, CARGO_MANIFEST_DIR,
+    // …), so the fuzz build is the one `cargo fuzz run` from a shell makes and reuses.
+    let from_cargo_test: Vec<String> = std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| {
+            const SET_FOR_TESTS: [&str; 8] = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ];
+            k == "CARGO" || SET_FOR_TESTS.iter().any(|p| k.starts_with(p))
+        })
+        .collect();
     let fuzz = |args: &[&std::ffi::OsStr]| {
-        Command::new(&cargo)
-            .current_dir(fuzz_dir())
+        let mut c = Command::new(cargo);
+        for k in &from_cargo_test {
+            c.env_remove(k);
+        }
+        c.current_dir(fuzz_dir())
             .env("RUSTC_BOOTSTRAP", "1")
             .arg("fuzz")
             .args(args)
