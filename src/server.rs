@@ -171,14 +171,23 @@ pub async fn run(
             text.push_str(&format!("  {role:<8} {user:<14} {pw}\n"));
         }
         let data = state.store.path().parent().unwrap_or(Path::new("."));
-        let file = crate::keys::write_whole(data, PASSWORD_FILE, &text, 0o600)?;
-        if std::io::stdout().is_terminal() {
-            print!("{text}");
+        match crate::keys::write_whole(data, PASSWORD_FILE, &text, 0o600) {
+            Ok(file) => {
+                if std::io::stdout().is_terminal() {
+                    print!("{text}");
+                }
+                println!(
+                    "工作人员初始密码已存入 {}（仅本机管理员可读，分发后请删除）",
+                    file.display()
+                );
+            }
+            Err(e) => {
+                // The accounts exist now: losing their passwords would lock
+                // everyone out, so they are shown whatever the output is.
+                eprintln!("无法写入初始密码文件 ({e})；密码只显示这一次，请立即抄下:");
+                print!("{text}");
+            }
         }
-        println!(
-            "工作人员初始密码已存入 {}（仅本机管理员可读，分发后请删除）",
-            file.display()
-        );
     }
     for k in &created.keys {
         println!("新生成密钥: {k}");

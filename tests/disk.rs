@@ -163,8 +163,17 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
         .unwrap()
         .set_len(32 << 20)
         .unwrap();
-    let made = run("mkfs.ext4", &["-q".as_ref(), "-F".as_ref(), image.as_ref()]);
-    assert!(made.status.success(), "mkfs.ext4: {made:?}");
+    let made = Command::new("mkfs.ext4")
+        .args(["-q", "-F"])
+        .arg(&image)
+        .output();
+    if !made.as_ref().is_ok_and(|o| o.status.success()) {
+        if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
+            eprintln!("SKIPPED: cannot make an ext4 image (MINSHENG_SKIP_MOUNT is set): {made:?}");
+            return;
+        }
+        panic!("mkfs.ext4 failed (install e2fsprogs, as .ci/run does): {made:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
+    }
     let mnt = dir.path().join("ext4");
     let options = ["-o", "loop,errors=remount-ro"];
     let Some(mounted) = mount(&options, &image, &mnt) else {

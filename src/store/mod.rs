@@ -89,7 +89,7 @@ pub enum SubmitError {
 
 impl SubmitError {
     /// The ballot could not be stored because of `e`.
-    fn storage(e: StoreError) -> SubmitError {
+    fn storage(e: &StoreError) -> SubmitError {
         if e.is_disk() {
             SubmitError::Disk(e.to_string())
         } else {
@@ -977,11 +977,7 @@ impl Writer {
                 }
                 for (reply, r) in replies {
                     let _ = reply.send(match r {
-                        Ok(_) => Err(if e.is_disk() {
-                            SubmitError::Disk(e.to_string())
-                        } else {
-                            SubmitError::Storage(e.to_string())
-                        }),
+                        Ok(_) => Err(SubmitError::storage(&e)),
                         Err(e) => Err(e),
                     });
                 }
@@ -995,7 +991,7 @@ impl Writer {
         round_id: i64,
         ballot: &Ballot,
     ) -> Result<Receipt, SubmitError> {
-        let storage = SubmitError::storage;
+        let storage = |e: StoreError| SubmitError::storage(&e);
         let Some(log) = Writer::log_for(logs, tx, round_id).map_err(storage)? else {
             return Err(SubmitError::NotOpen);
         };
