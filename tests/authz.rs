@@ -242,7 +242,13 @@ async fn markup_comes_back_inert_and_big_bodies_are_refused() {
     let (_, r) = staff.get(&format!("/api/rounds/{id}")).await;
     assert_eq!(r["draft"]["title"], evil);
     // Bodies over the limit.
-    let anon = reqwest::Client::new();
+    // No kept-alive connections: the server answers 413 before reading an
+    // oversized body and then closes that connection, which a pooled client
+    // could otherwise pick for the next request.
+    let anon = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let big = "x".repeat(3 * 1024 * 1024);
     let r = anon
         .post(format!("{}/api/ballots", app.base))
