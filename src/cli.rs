@@ -70,6 +70,13 @@ pub enum Command {
         #[command(flatten)]
         tls: TlsArgs,
     },
+    /// A new password for a staff account (重置密码), shown once; the account's sessions end.
+    Passwd {
+        /// The account's user name (mishu, zongjianpiao, jipiao1, ...).
+        user: String,
+        #[arg(long, default_value = "minsheng-data")]
+        data: PathBuf,
+    },
     /// Check the upstream audit log (过程记录): a data dir, or audit.jsonl downloaded from /public/audit.jsonl.
     AuditVerify {
         /// A data dir (minsheng.db inside) or an audit.jsonl file.
@@ -181,6 +188,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { data, listen, tls } => serve(&data, &listen, false, tls.load(&listen)?),
         Command::Demo { data, listen, tls } => serve(&data, &listen, true, tls.load(&listen)?),
+        Command::Passwd { user, data } => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let password = rt.block_on(crate::server::reset_password(&data, &user))?;
+            println!("{user} 的新密码: {password}");
+            println!("（只显示这一次；该账号原有的登录已全部退出）");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Attest { key, result } => {
             let signer = Signer::load(&key)?;
             let text = std::fs::read(&result)

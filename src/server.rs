@@ -134,6 +134,27 @@ fn scrutineer_keys(keys: &Path) -> anyhow::Result<Vec<PublicKey>> {
         .collect()
 }
 
+/// A new password for the staff account `user` in the data dir `data`
+/// (which must exist); every session of that account is ended. For an
+/// operator at the server: the password is returned, to be shown once.
+pub async fn reset_password(data: &Path, user: &str) -> anyhow::Result<String> {
+    let db = data.join("minsheng.db");
+    if !db.exists() {
+        anyhow::bail!(
+            "没有找到数据库 {} (--data 指向服务的数据目录)",
+            db.display()
+        );
+    }
+    let store = Store::open(data).with_context(|| format!("opening {}", data.display()))?;
+    let password = crate::store::random_digits(12)?;
+    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    store
+        .reset_password(user.to_string(), hash)
+        .await
+        .with_context(|| format!("账号 {user}"))?;
+    Ok(password)
+}
+
 /// Where the first start writes the staff accounts' passwords (mode 0600).
 pub const PASSWORD_FILE: &str = "staff-passwords.txt";
 

@@ -430,3 +430,70 @@ async fn j_candidates(staff: &common::app::StaffClient, csv: &str) -> Value {
         .await;
     j["candidates"].clone()
 }
+
+/// A forgotten password is reset at the server with `minsheng passwd`: the
+/// old password and the account's open sessions stop working, the new one
+/// works; an unknown account or a wrong data dir is a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_at_the_server() {
+    let app = TestApp::spawn().await;
+    let before = app.login().await;
+    assert_eq!(before.get("/api/rounds").await.0, 200);
+    let passwd = |user: &str, data: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_minsheng"))
+            .args(["passwd", user, "--data"])
+            .arg(data)
+            .output()
+            .unwrap()
+    };
+    let out = passwd("mishu", &app.data);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8(out.stdout).unwrap();
+    let new = said
+        .lines()
+        .find_map(|l| l.strip_prefix("mishu 的新密码: "))
+        .expect("the new password")
+        .trim()
+        .to_string();
+    assert_eq!(new.len(), 12, "{said}");
+    // The session from before is over; the old password is refused.
+    assert_eq!(before.get("/api/rounds").await.0, 401);
+    let login = |password: String| {
+        let base = app.base.clone();
+        async move {
+            let body = json!({"username": "mishu", "password": password});
+            call(
+                &TestApp::client(),
+                "POST",
+                format!("{base}/api/login"),
+                "",
+                Some(body),
+            )
+            .await
+            .0
+        }
+    };
+    let old = app.accounts.iter().find(|(u, _)| u == "mishu").unwrap();
+    assert_eq!(login(old.1.clone()).await, 401);
+    assert_eq!(login(new.clone()).await, 200);
+    let after = common::app::StaffClient::login(&app.base, "mishu", &new).await;
+    assert_eq!(after.get("/api/rounds").await.0, 200);
+
+    let out = passwd("nobody", &app.data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("不存在"),
+        "{out:?}"
+    );
+    let missing = app.dir.path().join("no-such-dir");
+    let out = passwd("mishu", &missing);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("没有找到数据库"),
+        "{out:?}"
+    );
+    assert!(
+        !missing.exists(),
+        "a wrong --data must not create a data dir"
+    );
+}

@@ -341,6 +341,31 @@ impl Store {
         .await
     }
 
+    /// Sets a staff account's password hash and ends all its sessions.
+    pub async fn reset_password(
+        &self,
+        username: String,
+        password_hash: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            let id: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM staff WHERE username = ?1",
+                    [&username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let id = id.ok_or(StoreError::NotFound("工作人员账号"))?;
+            tx.execute(
+                "UPDATE staff SET password_hash = ?2 WHERE id = ?1",
+                params![id, password_hash],
+            )?;
+            tx.execute("DELETE FROM staff_sessions WHERE staff_id = ?1", [id])?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn staff_count(&self) -> Result<u64, StoreError> {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM staff", [], |r| r.get(0))?))
             .await
