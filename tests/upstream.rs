@@ -612,3 +612,39 @@ async fn the_demo_year_reaches_the_vote_with_twelve_candidates_and_a_sound_chain
     let tip = minsheng::upstream::audit::verify(lines.iter().map(String::as_str)).unwrap();
     assert!(tip.seq > 300);
 }
+
+/// A year's hotline file of thousands of items imports whole, each with its
+/// own tracking number (6 random digits would meet a taken one by chance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_hotline_items_import_with_distinct_tracking_numbers() {
+    let app = TestApp::spawn().await;
+    let leader = app.login_as("gongzuozu").await;
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await)
+    .await;
+    let n = 5000;
+    let mut csv = String::from("标题,内容,街镇,社区,类别\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "来电{i},第{i}号来电反映暖气不热,石拐镇,白狐沟社区,住房\n"
+        ));
+    }
+    let q = "channel=hotline&title=标题&text=内容&town=街镇&village=社区&category=类别";
+    let r = ok(leader
+        .post_bytes(&format!("/api/upstream/suggestions/import?{q}"), csv.into())
+        .await)
+    .await;
+    assert_eq!(r["imported"], n, "{r}");
+    let all = ok(leader.get("/api/upstream/suggestions").await).await;
+    let numbers: std::collections::HashSet<&str> = all["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tracking_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), n as usize);
+}

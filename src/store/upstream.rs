@@ -616,6 +616,25 @@ impl UpTx<'_> {
         )
     }
 
+    /// A tracking number not yet given: `MS` + year + 6 random digits,
+    /// drawn again while taken (a year's thousands of hotline items would
+    /// otherwise meet a taken one sooner or later), then 8 digits.
+    fn new_tracking_no(&self, year: u32) -> Result<String, StoreError> {
+        for attempt in 0..64 {
+            let digits = if attempt < 32 { 6 } else { 8 };
+            let no = format!("MS{year}{}", super::random_digits(digits)?);
+            let taken: bool = self.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM suggestions WHERE tracking_no = ?1)",
+                [&no],
+                |r| r.get(0),
+            )?;
+            if !taken {
+                return Ok(no);
+            }
+        }
+        Err(StoreError::Conflict("无法生成新的受理编号，请重试".into()))
+    }
+
     /// A suggestion in, with its tracking number. The action says which
     /// stages allow it (the public form, staff entry, or hotline import).
     pub fn add_suggestion(
@@ -628,7 +647,7 @@ impl UpTx<'_> {
         if !p.is_empty() {
             return Err(invalid(&p));
         }
-        let tracking_no = format!("MS{}{}", y.year, super::random_digits(6)?);
+        let tracking_no = self.new_tracking_no(y.year)?;
         let channel = to_value(&input.channel);
         self.tx.execute(
             "INSERT INTO suggestions (year, tracking_no, channel, town, village, category, status, doc, received_at)
