@@ -22,6 +22,17 @@ fn project(name: &str, unit: &str, yuan: u64, category: &str) -> Value {
            "study": {"date": "2026-09-10", "minutes": "党组会议研究"}, "vice_review": {"date": "2026-09-15", "by": "副区长"}})
 }
 
+/// The 组长 opens the year 2027 for collection.
+async fn open_year(leader: &common::app::StaffClient) {
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await)
+    .await;
+}
+
 async fn ok(r: (u16, Value)) -> Value {
     assert_eq!(r.0, 200, "{}", r.1);
     r.1
@@ -59,13 +70,7 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         )
         .await;
     assert_eq!(s, 403, "only the leader opens the year");
-    ok(leader
-        .post(
-            "/api/upstream/year",
-            json!({"year": 2027, "collection_opened": "2026-07-15"}),
-        )
-        .await)
-    .await;
+    open_year(&leader).await;
     let mut tracking = vec![];
     for (title, text) in [
         ("小区供暖不热", "老旧小区供暖管道老化，暖气不热"),
@@ -619,13 +624,7 @@ async fn the_demo_year_reaches_the_vote_with_twelve_candidates_and_a_sound_chain
 async fn thousands_of_hotline_items_import_with_distinct_tracking_numbers() {
     let app = TestApp::spawn().await;
     let leader = app.login_as("gongzuozu").await;
-    ok(leader
-        .post(
-            "/api/upstream/year",
-            json!({"year": 2027, "collection_opened": "2026-07-15"}),
-        )
-        .await)
-    .await;
+    open_year(&leader).await;
     let n = 5000;
     let mut csv = String::from("标题,内容,街镇,社区,类别\n");
     for i in 0..n {
