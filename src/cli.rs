@@ -250,11 +250,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Checks the audit chain, from a data dir or an exported file.
 fn audit_verify(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let lines: Vec<String> = if path.is_dir() {
-        if !path.join("minsheng.db").exists() {
-            bail!("{}: no minsheng.db here", path.display());
-        }
         let rt = tokio::runtime::Builder::new_current_thread().build()?;
-        let store = crate::store::Store::open(path)?;
+        let store = crate::server::open_existing(path)?;
         rt.block_on(store.audit_lines())?
     } else {
         std::fs::read_to_string(path)

@@ -67,8 +67,7 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
             ("jiaoyuju", "区教育局", StaffRole::Department),
         ];
         for (user, name, role) in accounts {
-            let password = crate::store::random_digits(12)?;
-            let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+            let (password, hash) = new_password()?;
             store
                 .create_staff(user.to_string(), name.to_string(), *role, hash)
                 .await?;
@@ -134,20 +133,29 @@ fn scrutineer_keys(keys: &Path) -> anyhow::Result<Vec<PublicKey>> {
         .collect()
 }
 
+/// Opens the store of an existing data dir, for a command run beside the
+/// server; never makes a new one where `--data` points wrong.
+pub fn open_existing(data: &Path) -> anyhow::Result<Store> {
+    let db = data.join(crate::store::DB_FILE);
+    if !db.exists() {
+        anyhow::bail!("没有找到数据库 {} （应为服务的数据目录）", db.display());
+    }
+    Store::open(data).with_context(|| format!("opening {}", data.display()))
+}
+
+/// A fresh staff password (12 digits) and its hash.
+fn new_password() -> anyhow::Result<(String, String)> {
+    let password = crate::store::random_digits(12)?;
+    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    Ok((password, hash))
+}
+
 /// A new password for the staff account `user` in the data dir `data`
 /// (which must exist); every session of that account is ended. For an
 /// operator at the server: the password is returned, to be shown once.
 pub async fn reset_password(data: &Path, user: &str) -> anyhow::Result<String> {
-    let db = data.join("minsheng.db");
-    if !db.exists() {
-        anyhow::bail!(
-            "没有找到数据库 {} (--data 指向服务的数据目录)",
-            db.display()
-        );
-    }
-    let store = Store::open(data).with_context(|| format!("opening {}", data.display()))?;
-    let password = crate::store::random_digits(12)?;
-    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    let store = open_existing(data)?;
+    let (password, hash) = new_password()?;
     store
         .reset_password(user.to_string(), hash)
         .await

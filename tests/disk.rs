@@ -17,8 +17,8 @@
 mod common;
 
 use common::app::{
-    all_present, attest_and_publish, bundle_file, codes, open_round, print_paper, save_bundle,
-    StaffClient, Tablet, TestApp,
+    all_present, attest_and_publish, bundle_file, codes, enter, enter_twice, open_round,
+    print_paper, save_bundle, StaffClient, Tablet, TestApp,
 };
 use common::child::{self, ChildServer};
 use common::verifiers::{both, Outcome};
@@ -44,13 +44,20 @@ fn mount(args: &[&str], source: &Path, target: &Path) -> Option<Mount> {
         .arg(target)
         .output();
     if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
-        if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
-            eprintln!("SKIPPED: cannot mount here (MINSHENG_SKIP_MOUNT is set): {mounted:?}");
-            return None;
-        }
-        panic!("cannot mount a filesystem for the disk tests (needs root): {mounted:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
+        cannot("mount a filesystem", &mounted);
+        return None;
     }
     Some(Mount(target.to_path_buf()))
+}
+
+/// A filesystem this machine cannot give the test: skipped knowingly when
+/// `MINSHENG_SKIP_MOUNT` is set, a failure otherwise.
+fn cannot(what: &str, detail: &dyn std::fmt::Debug) {
+    if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
+        eprintln!("SKIPPED: cannot {what} here (MINSHENG_SKIP_MOUNT is set): {detail:?}");
+        return;
+    }
+    panic!("cannot {what} (needs root, and e2fsprogs for ext4, as .ci/run installs): {detail:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
 }
 
 /// Every receipt's line is in the bundle, as the receipt says.
@@ -148,13 +155,6 @@ async fn a_full_disk_refuses_ballots_clearly_and_loses_nothing() {
     every_receipt_in(&path, &receipts, 120);
 }
 
-fn run(program: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,11 +168,8 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
         .arg(&image)
         .output();
     if !made.as_ref().is_ok_and(|o| o.status.success()) {
-        if std::env::var_os("MINSHENG_SKIP_MOUNT").is_some() {
-            eprintln!("SKIPPED: cannot make an ext4 image (MINSHENG_SKIP_MOUNT is set): {made:?}");
-            return;
-        }
-        panic!("mkfs.ext4 failed (install e2fsprogs, as .ci/run does): {made:?}; set MINSHENG_SKIP_MOUNT=1 to skip knowingly");
+        cannot("make an ext4 image", &made);
+        return;
     }
     let mnt = dir.path().join("ext4");
     let options = ["-o", "loop,errors=remount-ro"];
@@ -212,31 +209,17 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
         assert_eq!(s, 200, "{r}");
         receipts.push(r);
     }
-    let read = |counter: usize, code: &str, scan: &str| {
-        let body = json!({"code": code, "marks": marks, "request": scan});
-        let c = &counters[counter];
-        async move {
-            c.post(&format!("/api/rounds/{id}/paper/entries"), body)
-                .await
-        }
-    };
-    for (i, code) in papers.iter().enumerate().take(2) {
-        let (s, j) = read(0, code, &format!("a{i}")).await;
-        assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
-        let (s, j) = read(1, code, &format!("b{i}")).await;
-        assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    let [c1, c2] = &counters;
+    for code in &papers[..2] {
+        enter_twice(c1, c2, id, code, marks.clone()).await;
     }
 
     // The disk fails: ext4 meets an error and turns itself read-only.
-    let source = run(
-        "findmnt",
-        &[
-            "-n".as_ref(),
-            "-o".as_ref(),
-            "SOURCE".as_ref(),
-            mnt.as_ref(),
-        ],
-    );
+    let source = Command::new("findmnt")
+        .args(["-n", "-o", "SOURCE"])
+        .arg(&mnt)
+        .output()
+        .unwrap();
     let source = String::from_utf8(source.stdout).unwrap();
     let device = Path::new(source.trim()).file_name().unwrap().to_owned();
     std::fs::write(
@@ -255,7 +238,7 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
         refused_for_storage(s, &r);
     }
     // So is a counter's reading of a paper ballot.
-    let (s, j) = read(0, &papers[2], "a2").await;
+    let (s, j) = enter(c1, id, &papers[2], marks.clone()).await;
     assert_eq!((s, j["code"].as_str()), (503, Some("storage")), "{j}");
     // A ballot already in still gets its own receipt back.
     let (s, again) = tablets[0].vote(marks.clone()).await;
@@ -277,7 +260,11 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
     // mount it again, start the server on the same data.
     server.kill();
     drop(mounted);
-    let checked = run("e2fsck", &["-f".as_ref(), "-y".as_ref(), image.as_ref()]);
+    let checked = Command::new("e2fsck")
+        .args(["-f", "-y"])
+        .arg(&image)
+        .output()
+        .unwrap();
     assert!(
         matches!(checked.status.code(), Some(0 | 1)),
         "e2fsck: {checked:?}"
@@ -293,11 +280,8 @@ async fn a_disk_gone_read_only_refuses_ballots_clearly_and_loses_nothing() {
         assert_eq!(s, 200, "{r}");
         receipts.push(r);
     }
-    for (i, code) in papers.iter().enumerate().skip(2) {
-        let (s, j) = read(0, code, &format!("a{i}")).await;
-        assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
-        let (s, j) = read(1, code, &format!("b{i}")).await;
-        assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    for code in &papers[2..] {
+        enter_twice(c1, c2, id, code, marks.clone()).await;
     }
     let (s, j) = scrutineer
         .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 4}))

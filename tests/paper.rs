@@ -9,7 +9,8 @@
 mod common;
 
 use common::app::{
-    attest_and_publish, bundle_file, call, codes, roster_csv, StaffClient, Tablet, TestApp,
+    attest_and_publish, bundle_file, call, codes, enter, enter_scan, enter_twice, roster_csv,
+    StaffClient, Tablet, TestApp,
 };
 use common::verifiers::{both, minsheng, Outcome};
 use minsheng::core::credential::Credential;
@@ -50,38 +51,6 @@ async fn print_batch(staff: &StaffClient, id: i64, count: u64) -> (String, Vec<C
 /// The QR text of a credential in this round, as a USB scanner types it.
 fn qr(c: &Credential, round: u64) -> String {
     c.qr_text(&"shiguai-2027".parse().unwrap(), round)
-}
-
-/// A new scan of a ballot (the counting page makes a fresh id per scan).
-async fn enter(counter: &StaffClient, id: i64, code: &str, marks: Value) -> (u16, Value) {
-    static SCANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    enter_scan(counter, id, code, marks, &format!("scan-{n}")).await
-}
-
-/// A scan with its id: sending the same id again is a retry of that scan.
-async fn enter_scan(
-    counter: &StaffClient,
-    id: i64,
-    code: &str,
-    marks: Value,
-    scan: &str,
-) -> (u16, Value) {
-    counter
-        .post(
-            &format!("/api/rounds/{id}/paper/entries"),
-            json!({"code": code, "marks": marks, "request": scan}),
-        )
-        .await
-}
-
-/// Both counters enter the same reading; the second entry appends it.
-async fn enter_twice(a: &StaffClient, b: &StaffClient, id: i64, code: &str, marks: Value) -> Value {
-    let (s, j) = enter(a, id, code, marks.clone()).await;
-    assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
-    let (s, j) = enter(b, id, code, marks).await;
-    assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
-    j
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_paper.sql"),
     include_str!("../../migrations/0003_upstream.sql"),
 ];
+/// The database file in a data dir.
+pub const DB_FILE: &str = "minsheng.db";
 /// The most ballots committed in one transaction.
 const MAX_GROUP: usize = 512;
 
@@ -218,7 +220,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Corrupt(format!("{}: {e}", dir.display())))?;
-        let path = dir.join("minsheng.db");
+        let path = dir.join(DB_FILE);
         let mut conn = open_connection(&path)?;
         migrate(&mut conn)?;
         let reader = open_connection(&path)?;
@@ -276,11 +278,11 @@ impl Store {
         let job: WriteJob = Box::new(move |w| {
             let before = w.conn.total_changes();
             let r = f(w);
-            match &r {
-                Err(e) if e.is_disk() => w.disk.failed(),
-                Ok(_) if w.conn.total_changes() > before => w.disk.wrote(),
-                _ => {}
-            }
+            w.note_disk(
+                r.is_ok(),
+                r.as_ref().is_err_and(StoreError::is_disk),
+                before,
+            );
             let _ = reply.send(r);
         });
         self.jobs
@@ -958,6 +960,17 @@ impl Writer {
         Ok(logs.get_mut(&round_id))
     }
 
+    /// Keeps the disk's health after a write: one that failed for the disk's
+    /// sake marks it; a committed one that changed rows (counted from
+    /// `before`, the connection's total changes) clears it.
+    fn note_disk(&self, committed: bool, disk_failed: bool, before: u64) {
+        if disk_failed {
+            self.disk.failed();
+        } else if committed && self.conn.total_changes() > before {
+            self.disk.wrote();
+        }
+    }
+
     /// One transaction, one fsync, for every ballot that arrived together.
     fn commit_ballots(&mut self, ballots: Vec<(i64, Ballot, BallotReply)>) {
         if ballots.is_empty() {
@@ -983,12 +996,8 @@ impl Writer {
         let disk_refused = replies
             .iter()
             .any(|(_, r)| matches!(r, Err(SubmitError::Disk(_))));
-        match &outcome {
-            Err(e) if e.is_disk() => self.disk.failed(),
-            Ok(()) if disk_refused => self.disk.failed(),
-            Ok(()) if self.conn.total_changes() > before => self.disk.wrote(),
-            _ => {}
-        }
+        let disk_failed = disk_refused || outcome.as_ref().is_err_and(StoreError::is_disk);
+        self.note_disk(outcome.is_ok(), disk_failed, before);
         match outcome {
             Ok(()) => {
                 for (reply, r) in replies {

@@ -364,3 +364,41 @@ pub async fn all_present(staff: &StaffClient) {
         }
     }
 }
+
+/// A new scan of a ballot (the counting page makes a fresh id per scan).
+pub async fn enter(counter: &StaffClient, id: i64, code: &str, marks: Value) -> (u16, Value) {
+    static SCANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    enter_scan(counter, id, code, marks, &format!("scan-{n}")).await
+}
+
+/// A scan with its id: sending the same id again is a retry of that scan.
+pub async fn enter_scan(
+    counter: &StaffClient,
+    id: i64,
+    code: &str,
+    marks: Value,
+    scan: &str,
+) -> (u16, Value) {
+    counter
+        .post(
+            &format!("/api/rounds/{id}/paper/entries"),
+            json!({"code": code, "marks": marks, "request": scan}),
+        )
+        .await
+}
+
+/// Both counters enter the same reading; the second entry appends it.
+pub async fn enter_twice(
+    a: &StaffClient,
+    b: &StaffClient,
+    id: i64,
+    code: &str,
+    marks: Value,
+) -> Value {
+    let (s, j) = enter(a, id, code, marks.clone()).await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("waiting")), "{j}");
+    let (s, j) = enter(b, id, code, marks).await;
+    assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
+    j
+}
