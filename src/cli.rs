@@ -140,6 +140,14 @@ impl TlsArgs {
 /// Runs the command line; the exit code says how it went.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The server's log: structured lines on stderr, `MINSHENG_LOG` sets the
+    // levels (default `info`); command output stays on stdout.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINSHENG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

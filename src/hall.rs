@@ -348,7 +348,37 @@ pub struct RoundDraft {
     pub previous_result: Option<Hash>,
 }
 
+/// How many credentials a round opens with for a roster of `total`: one per
+/// deputy, and spares for spoiled paper ballots (a fifth, at least ten).
+pub fn credential_pool_size(total: u64) -> u64 {
+    total + (total / 5).max(10)
+}
+
 impl RoundDraft {
+    /// Every rule the manifest will be held to that a draft can already be
+    /// held to, checked when it is saved rather than at opening; each
+    /// problem in the words staff use.
+    pub fn check(&self) -> Result<(), String> {
+        if self.title.trim().is_empty() {
+            return Err("请填写本轮标题".into());
+        }
+        if self.assembly.trim().is_empty() {
+            return Err("请填写会议名称".into());
+        }
+        if self.candidates.is_empty() {
+            return Err("候选项目不能为空".into());
+        }
+        if self.rules.seats == 0 || self.rules.max_for == 0 {
+            return Err("应选项目数和最多赞成数至少为 1".into());
+        }
+        let mut ids: Vec<_> = self.candidates.iter().map(|c| c.id).collect();
+        ids.sort();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("候选项目编号 {} 重复", w[0]));
+        }
+        Ok(())
+    }
+
     /// Builds the manifest this draft becomes when the round opens.
     #[allow(clippy::too_many_arguments)]
     pub fn manifest(
@@ -527,5 +557,32 @@ mod tests {
             assert_eq!(StaffRole::parse(r.as_str()), Some(r));
         }
         assert_eq!(RoundState::parse("open"), Some(RoundState::Open));
+    }
+
+    #[test]
+    fn a_draft_is_checked_in_staff_words_before_it_is_saved() {
+        let f = crate::core::testkit::Fixture::new(3, 1, 10);
+        let good = RoundDraft {
+            title: "第一轮".into(),
+            assembly: "区人民代表大会".into(),
+            rules: f.manifest.rules.clone(),
+            candidates: f.manifest.candidates.clone(),
+            previous_result: None,
+        };
+        assert_eq!(good.check(), Ok(()));
+        let mut d = good.clone();
+        d.candidates.clear();
+        assert_eq!(d.check(), Err("候选项目不能为空".into()));
+        let mut d = good.clone();
+        d.rules.seats = 0;
+        assert!(d.check().is_err_and(|e| e.contains("至少为 1")));
+        let mut d = good.clone();
+        d.candidates.push(d.candidates[0].clone());
+        assert!(d.check().is_err_and(|e| e.contains("重复")));
+        let mut d = good;
+        d.title = "  ".into();
+        assert!(d.check().is_err());
+        assert_eq!(credential_pool_size(150), 180);
+        assert_eq!(credential_pool_size(20), 30);
     }
 }

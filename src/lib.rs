@@ -6,12 +6,14 @@
 pub mod cli;
 pub mod core;
 pub mod demo;
+pub mod error;
 pub mod hall;
 pub mod keys;
 pub mod paper;
 pub mod sample;
 pub mod seed;
 pub mod server;
+pub mod service;
 pub mod sheets;
 pub mod store;
 pub mod tls;

@@ -143,6 +143,15 @@ pub enum Entered {
     Disputed,
 }
 
+/// Whose reading of a paper ballot is being entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadBy {
+    /// One of the two counters (计票人): double entry.
+    Counter,
+    /// The chief scrutineer (总监票人) ruling on a disputed ballot.
+    Chief,
+}
+
 /// The second reading against the first.
 pub fn agree(a: &Reading, b: &Reading) -> bool {
     a.clone().normalized() == b.clone().normalized()
@@ -159,7 +168,7 @@ pub fn issued(mode: Mode, tablet_issued: u64, tablet_returned: u64, paper_handed
 }
 
 /// The paper side of a round, as the close check needs it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaperTally {
     /// Ballots printed (voided ones included).
     pub printed: u64,

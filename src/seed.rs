@@ -395,7 +395,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
         let mut d = u.read().project(market)?.doc;
         d.content = "改造2处农贸市场，规范摊位、排水，同步建设冷链设施。".into();
         d.investment_yuan += 300_000;
-        u.amend(market, &d, "采纳区政协意见：增加冷链设施")?;
+        u.amend(market, &d, "采纳区政协意见：增加冷链设施", Action::Revise)?;
         u.save_draft("送审方案")?;
         Ok(())
     })
@@ -415,7 +415,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
         })?;
         let mut d = u.read().project(childcare)?.doc;
         d.content = format!("{}由区妇幼保健院运营。", d.content);
-        u.amend(childcare, &d, "主任会议意见：明确运营主体")?;
+        u.amend(childcare, &d, "主任会议意见：明确运营主体", Action::Revise)?;
         Ok(())
     })
     .await?;

@@ -5,8 +5,10 @@
 use crate::core::record::{ElectionId, PublicKey};
 use crate::hall::StaffRole;
 use crate::keys::{read_public_key, Signer};
+use crate::service::auth::hash_password;
+use crate::service::Services;
 use crate::store::Store;
-use crate::web::{hash_password, AppState};
+use crate::web::AppState;
 use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -102,12 +104,12 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
         }
     }
     Ok((
-        Arc::new(AppState::new(
+        Arc::new(AppState::new(Services::new(
             store,
             authority,
             scrutineer_keys,
             election_id,
-        )),
+        ))),
         created,
     ))
 }
@@ -237,7 +239,7 @@ pub async fn run(
                 .unwrap_or_default()
         );
     }
-    if state.scrutineer_keys.is_empty() {
+    if state.scrutineer_keys().is_empty() {
         println!("注意: keys/ 中没有 scrutineer-*.pub，结果只需主持方签名。");
     }
     crate::web::serve_tls(listener, state, tls.map(|t| t.acceptor), async {

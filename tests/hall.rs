@@ -414,7 +414,10 @@ async fn roster_from_excel_candidates_from_a_sheet_and_drafts_editable_until_ope
     assert_eq!(r["draft"]["candidates"].as_array().unwrap().len(), 2);
     draft["rules"]["seats"] = json!(0);
     let (s, _) = staff.put(&format!("/api/rounds/{id}"), draft.clone()).await;
-    assert_eq!(s, 400, "a draft breaking the rules is refused at once");
+    assert_eq!(
+        s, 422,
+        "a draft breaking the rules is refused at once (a rule, not a malformed request)"
+    );
     let (s, j) = staff
         .post(&format!("/api/rounds/{id}/open"), json!({}))
         .await;

@@ -8,7 +8,7 @@ use crate::core::chain::Ballot;
 use crate::core::credential::Credential;
 use crate::core::record::*;
 use crate::hall::RoundState;
-use crate::paper::{agree, Entered, Mode, PaperTally, Reading, SetAside};
+use crate::paper::{agree, Entered, Mode, PaperTally, ReadBy, Reading, SetAside};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// What became of a paper ballot a counter entered.
@@ -40,7 +40,7 @@ pub struct PaperStatus {
 fn open_round_ids(tx: &Connection, round_id: i64) -> Result<(ElectionId, u64), StoreError> {
     let row = load_round(tx, round_id)?;
     if row.state != RoundState::Open {
-        return Err(StoreError::Conflict("本轮投票未开始或已结束".into()));
+        return Err(StoreError::conflict("本轮投票未开始或已结束"));
     }
     let e = ElectionId::parse(&row.election_id)
         .map_err(|e| StoreError::Corrupt(format!("election id: {e}")))?;
@@ -71,7 +71,7 @@ fn take_for_print(
         rows
     };
     if (rows.len() as u64) < count {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::conflict(format!(
             "空白凭证不足：本轮最多还能打印 {} 张",
             rows.len()
         )));
@@ -226,8 +226,8 @@ impl Store {
                 )
                 .optional()?;
             match state.as_deref() {
-                None => return Err(StoreError::Conflict("这不是本轮打印的纸质选票".into())),
-                Some("voided") => return Err(StoreError::Conflict("这张选票已经作废".into())),
+                None => return Err(StoreError::conflict("这不是本轮打印的纸质选票")),
+                Some("voided") => return Err(StoreError::conflict("这张选票已经作废")),
                 _ => {}
             }
             let counted: bool = tx
@@ -239,7 +239,7 @@ impl Store {
                 .optional()?
                 .is_some();
             if counted {
-                return Err(StoreError::Conflict("这张选票已经计入，不能作废".into()));
+                return Err(StoreError::conflict("这张选票已经计入，不能作废"));
             }
             tx.execute(
                 "UPDATE paper_ballots SET state = 'voided', void_reason = ?3 WHERE round_id = ?1 AND commitment = ?2",
@@ -258,7 +258,7 @@ impl Store {
         self.write(move |tx| {
             open_round_ids(tx, round_id)?;
             if to == Mode::Tablet && mode(tx, round_id)? == Mode::Paper {
-                return Err(StoreError::Conflict("已改为纸质投票，不能改回平板".into()));
+                return Err(StoreError::conflict("已改为纸质投票，不能改回平板"));
             }
             tx.execute(
                 "UPDATE rounds SET mode = ?2 WHERE id = ?1",
@@ -277,7 +277,7 @@ impl Store {
             let tablets = c.issued.saturating_sub(c.paper.handed_out);
             c.paper
                 .check_handed_out(count, tablets, c.present)
-                .map_err(|e| StoreError::Conflict(e.to_string()))?;
+                .map_err(|e| StoreError::conflict(e.to_string()))?;
             tx.execute(
                 "UPDATE rounds SET paper_handed_out = ?2 WHERE id = ?1",
                 params![round_id, count as i64],
@@ -314,7 +314,7 @@ impl Store {
                 params![round_id, chief_id, note],
             )?;
             if n == 0 {
-                return Err(StoreError::Conflict("请先录入票箱清点张数".into()));
+                return Err(StoreError::conflict("请先录入票箱清点张数"));
             }
             Ok(())
         })
@@ -366,8 +366,8 @@ impl Store {
         .await
     }
 
-    /// A counter's reading of a paper ballot (or, with `ruling`, the chief
-    /// scrutineer's ruling on a disputed one). The reading, the agreement
+    /// A counter's reading of a paper ballot (or, [`ReadBy::Chief`], the
+    /// chief scrutineer's ruling on a disputed one). The reading, the agreement
     /// check and the append to the log are one transaction.
     pub async fn enter_paper(
         &self,
@@ -375,7 +375,7 @@ impl Store {
         commitment: Hash,
         staff_id: i64,
         reading: Reading,
-        ruling: bool,
+        by: ReadBy,
         request: Option<String>,
     ) -> Result<PaperOutcome, StoreError> {
         let reading = reading.normalized();
@@ -386,7 +386,7 @@ impl Store {
                 commitment,
                 staff_id,
                 reading: &reading,
-                ruling,
+                ruling: by == ReadBy::Chief,
                 request: request.as_deref(),
             };
             let outcome = Writer::enter_paper(&mut w.logs, &tx, &entry);
@@ -526,9 +526,7 @@ impl Writer {
         }
         if ruling {
             if before.len() < 2 {
-                return Err(StoreError::Conflict(
-                    "这张选票没有争议，应由两位计票人录入".into(),
-                ));
+                return Err(StoreError::conflict("这张选票没有争议，应由两位计票人录入"));
             }
             tx.execute(
                 "INSERT INTO paper_rulings (round_id, commitment, chief_id, reading) VALUES (?1, ?2, ?3, ?4)",
@@ -536,13 +534,13 @@ impl Writer {
             )?;
         } else {
             if own.is_some() {
-                return Err(StoreError::Conflict(
-                    "您已录入过这张选票（录入内容不同），请交给另一位计票人录入".into(),
+                return Err(StoreError::conflict(
+                    "您已录入过这张选票（录入内容不同），请交给另一位计票人录入",
                 ));
             }
             if before.len() >= 2 {
-                return Err(StoreError::Conflict(
-                    "这张选票两次录入不一致，正等待总监票人裁定".into(),
+                return Err(StoreError::conflict(
+                    "这张选票两次录入不一致，正等待总监票人裁定",
                 ));
             }
             tx.execute(
@@ -562,19 +560,19 @@ impl Writer {
             channel: Channel::Paper,
             marks: reading
                 .marks()
-                .map_err(|e| StoreError::Conflict(e.to_string()))?,
+                .map_err(|e| StoreError::conflict(e.to_string()))?,
             unreadable: reading.unreadable,
         };
         let receipt = Writer::append_one(logs, tx, round_id, &ballot).map_err(|e| match e {
             SubmitError::Disk(m) => StoreError::Disk(m),
-            e => StoreError::Conflict(format!("选票不能计入: {e}")),
+            e => StoreError::conflict(format!("选票不能计入: {e}")),
         })?;
         Ok(PaperOutcome::Entered(Entered::Appended(receipt)))
     }
 }
 
 /// At close: the raw credentials of printed ballots are wiped.
-pub(super) fn wipe_printed(tx: &Transaction, round_id: i64) -> Result<(), StoreError> {
+pub(super) fn wipe_printed(tx: &Connection, round_id: i64) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE paper_ballots SET credential = NULL WHERE round_id = ?1",
         [round_id],

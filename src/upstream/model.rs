@@ -465,6 +465,13 @@ impl ProjectStatus {
                 | ProjectStatus::Candidate
         )
     }
+
+    /// May the declaring department still amend it itself? Only before the
+    /// review has passed it (declared, or sent back for revision); after
+    /// that a change is the working group's revision, with its reason.
+    pub fn open_to_department(self) -> bool {
+        matches!(self, ProjectStatus::Declared | ProjectStatus::Revise)
+    }
 }
 
 /// Who an opinion came from (征求意见).

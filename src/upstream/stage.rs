@@ -81,8 +81,16 @@ pub enum Action {
     Merge,
     /// 讨论稿: a new version of the discussion draft.
     SaveDraft,
-    /// 协调会 confirmations, opinions sought, responses, revisions, 送审方案.
+    /// 协调会 confirmations, opinions sought, responses, 送审方案.
     Consult,
+    /// The declaring department amends its own project: while declaring, and
+    /// in review until the review has passed it (see
+    /// [`crate::upstream::model::ProjectStatus::open_to_department`]).
+    Amend,
+    /// The working group revises a project (after review, opinions or a meeting).
+    Revise,
+    /// 本年度重大项目: the year's list of major projects, for exclusions.
+    ImportMajors,
     /// 主任会议 → 常务会议 → 区委常委会: record a meeting.
     Meeting,
     /// Turn the approved list into the vote round's candidates.
@@ -105,7 +113,10 @@ impl Action {
             Action::Exclude => "排除项目",
             Action::Merge => "合并相近项目",
             Action::SaveDraft => "保存讨论稿",
-            Action::Consult => "征求意见与修改",
+            Action::Consult => "征求意见",
+            Action::Revise => "修改项目",
+            Action::Amend => "修改本部门申报的项目",
+            Action::ImportMajors => "导入本年度重大项目",
             Action::Meeting => "记录审议会议",
             Action::MakeRound => "生成票决候选清单",
             Action::Advance => "进入下一阶段",
@@ -121,7 +132,11 @@ impl Action {
             Action::ImportHotline | Action::Advance | Action::ManageGroup => &Stage::ALL,
             Action::CompileList => &[Collect, Declare],
             Action::Declare => &[Declare],
-            Action::Assess | Action::Exclude | Action::Merge | Action::SaveDraft => &[Review],
+            Action::Assess | Action::Exclude | Action::Merge => &[Review],
+            Action::SaveDraft => &[Review, Consult],
+            Action::Revise => &[Review, Consult, Approve],
+            Action::Amend => &[Declare, Review],
+            Action::ImportMajors => &[Collect, Declare, Review],
             Action::Consult => &[Consult],
             Action::Meeting | Action::MakeRound => &[Approve],
         }
@@ -194,6 +209,7 @@ impl GroupRole {
                 Action::Advance
                     | Action::ManageGroup
                     | Action::Exclude
+                    | Action::ImportMajors
                     | Action::Merge
                     | Action::MakeRound
                     | Action::Meeting
@@ -255,6 +271,32 @@ mod tests {
         assert!(allowed(Stage::Consult, Action::Merge).is_err());
         assert!(allowed(Stage::Approve, Action::MakeRound).is_ok());
         assert!(allowed(Stage::Vote, Action::Meeting).is_err());
+    }
+
+    #[test]
+    fn a_department_amends_only_while_declaring_and_the_group_revises_after() {
+        // The department's own amendment: while declaring and in review (to
+        // supply what the reviewers found missing), never once opinions are
+        // sought or the list is decided (no 1,000,000 → 99,000,000 then).
+        for s in [Stage::Review, Stage::Consult, Stage::Approve, Stage::Vote] {
+            assert!(allowed(s, Action::Declare).is_err(), "{s:?}");
+        }
+        assert!(allowed(Stage::Declare, Action::Amend).is_ok());
+        assert!(allowed(Stage::Review, Action::Amend).is_ok());
+        for s in [Stage::Consult, Stage::Approve, Stage::Vote] {
+            assert!(allowed(s, Action::Amend).is_err(), "{s:?}");
+        }
+        for s in [Stage::Review, Stage::Consult, Stage::Approve] {
+            assert!(allowed(s, Action::Revise).is_ok(), "{s:?}");
+        }
+        assert!(allowed(Stage::Declare, Action::Revise).is_err());
+        assert!(allowed(Stage::Vote, Action::Revise).is_err());
+        // 讨论稿 in review, 送审方案 while consulting: one table says both.
+        assert!(allowed(Stage::Review, Action::SaveDraft).is_ok());
+        assert!(allowed(Stage::Consult, Action::SaveDraft).is_ok());
+        assert!(allowed(Stage::Approve, Action::SaveDraft).is_err());
+        assert!(allowed(Stage::Approve, Action::ImportMajors).is_err());
+        assert!(GroupRole::Member.may(Action::ImportMajors, None).is_err());
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! 服务 (services): one function per operation the server offers, for each
+//! domain. A service function checks and acts in one transaction (through
+//! [`Store::transact`], or a store call that is one transaction), calls the
+//! domain's pure rules, and returns a typed answer or a typed [`Error`]. It
+//! knows nothing of HTTP: `web/` parses a request, calls one of these, and
+//! answers.
+
+use crate::core::record::{ElectionId, PublicKey};
+use crate::error::Error;
+use crate::keys::Signer;
+use crate::store::Store;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+pub mod auth;
+pub mod export;
+pub mod hall;
+pub mod paper;
+pub mod present;
+pub mod results;
+pub mod tablet;
+pub mod upstream;
+
+/// What every service needs: the store, the authority's signing key, the
+/// scrutineers' public keys and the election's id.
+pub struct Services {
+    pub store: Store,
+    authority: Arc<Signer>,
+    scrutineer_keys: Vec<PublicKey>,
+    election_id: ElectionId,
+    /// The open round's ballot as tablets fetch it (see [`tablet`]).
+    ballot_cache: Mutex<Option<Arc<tablet::BallotView>>>,
+    /// Failed logins per user name (see [`auth`]).
+    logins: auth::Limiter<String>,
+    /// Public suggestions per address (see [`upstream`]).
+    public_posts: auth::Limiter<std::net::IpAddr>,
+}
+
+impl Services {
+    pub fn new(
+        store: Store,
+        authority: Signer,
+        scrutineer_keys: Vec<PublicKey>,
+        election_id: ElectionId,
+    ) -> Self {
+        Services {
+            store,
+            authority: Arc::new(authority),
+            scrutineer_keys,
+            election_id,
+            ballot_cache: Mutex::new(None),
+            logins: auth::Limiter::default(),
+            public_posts: auth::Limiter::default(),
+        }
+    }
+
+    pub fn election_id(&self) -> ElectionId {
+        self.election_id
+    }
+
+    /// The scrutineers' public keys every new manifest names.
+    pub fn scrutineer_keys(&self) -> &[PublicKey] {
+        &self.scrutineer_keys
+    }
+}
+
+/// The answer of a call that only has to say it was done.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Done {
+    pub ok: bool,
+}
+
+pub const DONE: Done = Done { ok: true };
+
+/// Runs CPU work (parsing a spreadsheet, drawing thousands of QR codes) on
+/// a blocking thread, never on the async workers that answer the hall.
+pub async fn cpu<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Error::internal)?
+}

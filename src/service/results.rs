@@ -1,0 +1,152 @@
+//! 公布的结果 (published results): the list of rounds and decided projects,
+//! and one round's result as the public page and the A4 announcement show it.
+
+use super::present::{date_zh, qr_svg, yuan_wan};
+use super::Services;
+use crate::core::canon::Hash;
+use crate::core::record::{Counts, ResultBody};
+use crate::error::{Code, Error, Result};
+use crate::hall::RoundState;
+
+pub struct PublishedRound {
+    pub id: i64,
+    pub title: String,
+    pub round: u64,
+    pub decided: usize,
+    pub runoff: usize,
+    pub tally_hash: String,
+}
+
+/// A project decided in some round: the year's 民生实事 list.
+pub struct DecidedProject {
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub round: u64,
+    pub votes_for: u64,
+}
+
+/// Every published round in the order held, and the projects they decided.
+pub struct ResultsList {
+    pub rounds: Vec<PublishedRound>,
+    pub decided: Vec<DecidedProject>,
+}
+
+pub struct ResultLine {
+    pub rank: usize,
+    pub id: String,
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub deadline: String,
+    pub counts: Counts,
+    pub status: &'static str,
+}
+
+/// What the public result page and the printed announcement both show.
+pub struct ResultView {
+    pub id: i64,
+    pub title: String,
+    pub assembly: String,
+    pub round: u64,
+    pub candidates: usize,
+    pub date_zh: String,
+    pub result: ResultBody,
+    pub lines: Vec<ResultLine>,
+    pub tally_hash: String,
+    pub qr_svg: String,
+    pub authority_key: String,
+}
+
+impl ResultView {
+    pub fn decided(&self) -> impl Iterator<Item = &ResultLine> {
+        self.lines.iter().filter(|l| l.status == "确定")
+    }
+}
+
+impl Services {
+    pub async fn results_list(&self) -> Result<ResultsList> {
+        let rows = self.store.rounds().await?;
+        let mut rounds = vec![];
+        let mut decided = vec![];
+        // Rows come in (election, round) order: the rounds in the order held.
+        for r in rows
+            .into_iter()
+            .filter(|r| r.state == RoundState::Published)
+        {
+            let Some(result) = r.result else { continue };
+            for id in &result.decided {
+                if let Some(c) = r.draft.candidates.iter().find(|c| &c.id == id) {
+                    decided.push(DecidedProject {
+                        name: c.name.clone(),
+                        lead_unit: c.lead_unit.clone(),
+                        investment: yuan_wan(c.investment_yuan),
+                        round: r.round,
+                        votes_for: result.tally.get(id).map_or(0, |t| t.for_),
+                    });
+                }
+            }
+            rounds.push(PublishedRound {
+                id: r.id,
+                title: r.draft.title,
+                round: r.round,
+                decided: result.decided.len(),
+                runoff: result.runoff.len(),
+                tally_hash: Hash::of(&result).to_hex(),
+            });
+        }
+        Ok(ResultsList { rounds, decided })
+    }
+
+    /// A published round's result; 404 `not_published` before.
+    pub async fn result_view(&self, id: i64) -> Result<ResultView> {
+        let row = self.store.round(id).await?;
+        if row.state != RoundState::Published {
+            return Err(Error::new(Code::NotPublished, "该轮结果尚未公布"));
+        }
+        let result = row.result.ok_or_else(|| Error::internal("no result"))?;
+        let manifest = row
+            .manifest
+            .ok_or_else(|| Error::internal("no manifest"))?
+            .body;
+        let tally_hash = Hash::of(&result).to_hex();
+        let lines = result
+            .ranking
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cid)| {
+                let c = manifest.candidates.iter().find(|c| &c.id == cid)?;
+                let status = if result.decided.contains(cid) {
+                    "确定"
+                } else if result.runoff.contains(cid) {
+                    "再次投票"
+                } else {
+                    "未通过"
+                };
+                Some(ResultLine {
+                    rank: i + 1,
+                    id: cid.to_string(),
+                    name: c.name.clone(),
+                    lead_unit: c.lead_unit.clone(),
+                    investment: yuan_wan(c.investment_yuan),
+                    deadline: date_zh(c.deadline.as_str()),
+                    counts: result.tally.get(cid).copied().unwrap_or_default(),
+                    status,
+                })
+            })
+            .collect();
+        Ok(ResultView {
+            id,
+            title: manifest.title,
+            assembly: manifest.assembly,
+            round: manifest.round,
+            candidates: manifest.candidates.len(),
+            date_zh: date_zh(result.closed_at.as_str()),
+            qr_svg: qr_svg(&tally_hash),
+            tally_hash,
+            result,
+            lines,
+            authority_key: manifest.authority_key.to_hex(),
+        })
+    }
+}

@@ -1,0 +1,856 @@
+//! 产生办法 (the upstream stages): the working group's and departments'
+//! operations, the public form and tracking, the public year page and
+//! project histories. Every change checks the caller's working-group role
+//! and the year's stage, acts, and records its event — one transaction
+//! ([`crate::store::UpTx`]).
+
+use super::hall::{row_errors, Created, Imported};
+use super::present::yuan_wan;
+use super::{cpu, Done, Services, DONE};
+use crate::core::canon::Hash;
+use crate::core::record::{Date, Rules, Timestamp};
+use crate::error::{Code, Error, Result};
+use crate::hall::{RoundState, RowError, StaffRole};
+use crate::sheets::{cell, Sheet};
+use crate::store::{
+    DraftRow, History, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionRow, UpTx,
+    YearRow,
+};
+use crate::upstream::hot::{hot_topics, HotTopic};
+use crate::upstream::model::*;
+use crate::upstream::stage::{Action, GroupRole, Stage};
+use serde::{Deserialize, Serialize};
+
+/// How a staff member appears in the audit chain.
+fn actor(s: &Staff) -> String {
+    format!("staff:{} ({})", s.username, s.display_name)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub group_role: Option<String>,
+    pub leader: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MeetingView {
+    pub id: i64,
+    pub kind_label: &'static str,
+    pub meeting: Meeting,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageView {
+    pub stage: Stage,
+    pub label: &'static str,
+}
+
+/// The workbench's view of the year.
+#[derive(Debug, Serialize)]
+pub struct UpstreamState {
+    pub me: Me,
+    pub year: Option<YearRow>,
+    pub counts: SuggestionCounts,
+    pub meetings: Vec<MeetingView>,
+    pub drafts: Vec<DraftRow>,
+    pub major_projects: Vec<String>,
+    pub stages: Vec<StageView>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearReq {
+    pub year: u32,
+    pub collection_opened: Date,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteReq {
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Advanced {
+    pub stage: Stage,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupReq {
+    pub username: String,
+    pub role: GroupRole,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuggestionList {
+    pub suggestions: Vec<SuggestionRow>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Entered {
+    pub id: i64,
+    pub tracking_no: String,
+}
+
+/// Which columns of an uploaded sheet hold what (names as in its header).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `hotline` or `petition`
+    pub channel: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    pub title: String,
+    pub text: String,
+    pub town: String,
+    #[serde(default)]
+    pub village: Option<String>,
+    pub category: String,
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub rows: usize,
+    pub good: usize,
+    pub errors: Vec<RowProblem>,
+    pub imported: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HotTopics {
+    pub topics: Vec<HotTopic>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListReq {
+    /// (suggestion id, department)
+    pub assign: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Listed {
+    pub listed: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectList {
+    pub projects: Vec<ProjectRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareReq {
+    pub doc: ProjectDoc,
+    #[serde(default)]
+    pub suggestions: Vec<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendReq {
+    pub doc: ProjectDoc,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludeReq {
+    pub reason: Exclusion,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeReq {
+    pub sources: Vec<i64>,
+    pub doc: ProjectDoc,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftReq {
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DraftSaved {
+    pub version: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionReq {
+    #[serde(default)]
+    pub project: Option<i64>,
+    pub source: OpinionSource,
+    pub author: String,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondReq {
+    pub response: String,
+    pub adopted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundReq {
+    pub title: String,
+    pub assembly: String,
+    pub rules: Rules,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RoundMade {
+    pub round_id: i64,
+    pub candidates: usize,
+}
+
+/// A project's result in one published round.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VoteLine {
+    pub round_id: i64,
+    pub round: u64,
+    #[serde(rename = "for")]
+    pub for_: u64,
+    pub against: u64,
+    pub abstain: u64,
+    pub decided: bool,
+    pub tally_hash: Hash,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    pub history: History,
+    /// The vote, once the project went to one and it is published.
+    pub vote: Option<Vec<VoteLine>>,
+}
+
+/// What the public sees of a suggestion: never the contact, never the text.
+#[derive(Debug, Serialize)]
+pub struct Tracked {
+    pub tracking_no: String,
+    pub title: String,
+    pub status: SuggestionStatus,
+    pub status_label: &'static str,
+    pub department: Option<String>,
+    pub received: Option<String>,
+    pub projects: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PublicReceipt {
+    pub tracking_no: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineItem {
+    pub at: Timestamp,
+    pub kind: String,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicProject {
+    pub id: i64,
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub status: ProjectStatus,
+    pub status_label: &'static str,
+    pub candidate_id: Option<String>,
+    pub merged_into: Option<i64>,
+    pub exclusion: Option<serde_json::Value>,
+    pub suggestions: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicMeeting {
+    pub kind: &'static str,
+    pub date: Date,
+    pub approved: bool,
+    pub decision: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicYear {
+    pub year: Option<YearRow>,
+    pub counts: SuggestionCounts,
+    pub projects: Vec<PublicProject>,
+    pub timeline: Vec<TimelineItem>,
+    pub meetings: Vec<PublicMeeting>,
+}
+
+/// Public suggestions per address per hour.
+pub const PUBLIC_PER_HOUR: u32 = 10;
+
+/// The suggestions in an uploaded sheet, each bad row named.
+fn read_suggestions(
+    bytes: &[u8],
+    q: &ImportQuery,
+    channel: Channel,
+) -> Result<(usize, Vec<SuggestionInput>, Vec<RowError>)> {
+    let sheet = Sheet::read(bytes).map_err(|e| row_errors(Code::ImportRows, &[e]))?;
+    let col = |name: &str, what: &str| -> Result<usize> {
+        sheet
+            .column(&[name])
+            .ok_or_else(|| Error::bad(format!("表头中没有“{name}”列（{what}）")))
+    };
+    let (ct, cx, cw, cc) = (
+        col(&q.title, "标题")?,
+        col(&q.text, "内容")?,
+        col(&q.town, "苏木镇街道")?,
+        col(&q.category, "类别")?,
+    );
+    let cv = q
+        .village
+        .as_deref()
+        .map(|v| col(v, "嘎查村社区"))
+        .transpose()?;
+    let cp = q
+        .contact
+        .as_deref()
+        .map(|v| col(v, "联系方式"))
+        .transpose()?;
+    let get = |cells: &[String], c: Option<usize>| {
+        c.map(|c| cell(cells, c).to_string()).unwrap_or_default()
+    };
+    let mut rows = vec![];
+    let mut errors = vec![];
+    for (row, cells) in &sheet.rows {
+        let input = SuggestionInput {
+            channel,
+            source: String::new(),
+            place: Place {
+                town: get(cells, Some(cw)),
+                village: get(cells, cv),
+            },
+            category: get(cells, Some(cc)),
+            title: get(cells, Some(ct)),
+            text: get(cells, Some(cx)),
+            contact: get(cells, cp),
+        };
+        let p = input.problems();
+        if p.is_empty() {
+            rows.push(input);
+        } else {
+            errors.extend(p.into_iter().map(|p| RowError::new(*row, p.message)));
+        }
+    }
+    Ok((sheet.rows.len(), rows, errors))
+}
+
+impl Services {
+    /// A change made by working-group member `me`, whose role must allow
+    /// `action` (on `project`'s category, for a temporary member); the role,
+    /// the stage and the change in one transaction.
+    async fn change<T: Send + 'static>(
+        &self,
+        me: &Staff,
+        action: Action,
+        project: Option<i64>,
+        f: impl FnOnce(&mut UpTx) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T> {
+        if me.role != StaffRole::WorkingGroup {
+            return Err(Error::forbidden());
+        }
+        let id = me.id;
+        Ok(self
+            .store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.require_member(id, action, project)?;
+                f(u)
+            })
+            .await?)
+    }
+
+    pub async fn upstream_state(&self, me: Staff) -> Result<UpstreamState> {
+        let id = me.id;
+        let (year, role, counts, meetings, drafts, majors) = self
+            .store
+            .upstream_read(move |r| {
+                Ok((
+                    r.year()?,
+                    r.group_role(id)?,
+                    r.counts()?,
+                    r.meetings()?,
+                    r.drafts()?,
+                    r.majors()?,
+                ))
+            })
+            .await?;
+        Ok(UpstreamState {
+            me: Me {
+                group_role: role.as_ref().map(|g| g.label_zh()),
+                leader: role == Some(GroupRole::Leader),
+                username: me.username,
+                display_name: me.display_name,
+                role: me.role,
+            },
+            year,
+            counts,
+            meetings: meetings
+                .into_iter()
+                .map(|(id, m)| MeetingView {
+                    id,
+                    kind_label: m.kind.label_zh(),
+                    meeting: m,
+                })
+                .collect(),
+            drafts,
+            major_projects: majors,
+            stages: Stage::ALL
+                .iter()
+                .map(|s| StageView {
+                    stage: *s,
+                    label: s.label_zh(),
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn open_year(&self, me: &Staff, req: YearReq) -> Result<Done> {
+        if !(2000..=2100).contains(&req.year) {
+            return Err(Error::bad("年度无效"));
+        }
+        self.change(me, Action::Advance, None, move |u| {
+            u.open_year(req.year, req.collection_opened)
+        })
+        .await?;
+        Ok(DONE)
+    }
+
+    pub async fn advance(&self, me: &Staff, req: NoteReq) -> Result<Advanced> {
+        let stage = self
+            .change(me, Action::Advance, None, move |u| u.advance(&req.note))
+            .await?;
+        Ok(Advanced {
+            stage,
+            label: stage.label_zh(),
+        })
+    }
+
+    pub async fn set_group(&self, me: &Staff, req: GroupReq) -> Result<Done> {
+        self.change(me, Action::ManageGroup, None, move |u| {
+            let (id, role) = u
+                .read()
+                .staff(&req.username)?
+                .ok_or(StoreError::NotFound("该账号"))?;
+            if role != StaffRole::WorkingGroup {
+                return Err(StoreError::refused(
+                    Code::BadRequest,
+                    "只有工作组账号可以加入工作组",
+                ));
+            }
+            u.set_group_role(id, &req.role)
+        })
+        .await?;
+        Ok(DONE)
+    }
+
+    /// A department sees its own queue (建议清单 sent to it); others all.
+    pub async fn suggestions(&self, me: &Staff) -> Result<SuggestionList> {
+        let dept = (me.role == StaffRole::Department).then(|| me.display_name.clone());
+        let suggestions = self
+            .store
+            .upstream_read(move |r| r.suggestions(dept.as_deref()))
+            .await?;
+        Ok(SuggestionList { suggestions })
+    }
+
+    pub async fn enter_suggestion(&self, me: &Staff, input: SuggestionInput) -> Result<Entered> {
+        if !matches!(input.channel, Channel::Directed | Channel::Topical) {
+            return Err(Error::bad(
+                "工作人员录入的建议应为定向征集或专题征集；热线与信访请用导入",
+            ));
+        }
+        let (id, tracking_no) = self
+            .change(me, Action::EnterSuggestion, None, move |u| {
+                u.add_suggestion(&input, Action::EnterSuggestion)
+            })
+            .await?;
+        Ok(Entered { id, tracking_no })
+    }
+
+    /// 12345 热线与信访: a dry run reports every bad row and imports nothing;
+    /// a real run imports all or nothing.
+    pub async fn import_suggestions(
+        &self,
+        me: &Staff,
+        q: ImportQuery,
+        bytes: Vec<u8>,
+    ) -> Result<ImportReport> {
+        let channel = match q.channel.as_str() {
+            "hotline" => Channel::Hotline,
+            "petition" => Channel::Petition,
+            _ => {
+                return Err(Error::bad(
+                    "channel 应为 hotline（12345热线）或 petition（信访）",
+                ))
+            }
+        };
+        // The role and the stage first, before the file is read.
+        self.change(me, Action::ImportHotline, None, |_| Ok(()))
+            .await?;
+        let dry_run = q.dry_run;
+        let (total, rows, errors) = cpu(move || read_suggestions(&bytes, &q, channel)).await?;
+        if dry_run || !errors.is_empty() {
+            return Ok(ImportReport {
+                dry_run: true,
+                rows: total,
+                good: rows.len(),
+                errors: errors
+                    .into_iter()
+                    .map(|e| RowProblem {
+                        row: e.row,
+                        message: e.message,
+                    })
+                    .collect(),
+                imported: 0,
+            });
+        }
+        let n = rows.len();
+        self.change(me, Action::ImportHotline, None, move |u| {
+            for r in &rows {
+                u.add_suggestion(r, Action::ImportHotline)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(ImportReport {
+            dry_run: false,
+            rows: n,
+            good: n,
+            errors: vec![],
+            imported: n,
+        })
+    }
+
+    pub async fn hot_topics(&self) -> Result<HotTopics> {
+        let rows = self.store.upstream_read(|r| r.suggestions(None)).await?;
+        let items: Vec<(i64, String, String)> = rows
+            .into_iter()
+            .map(|s| {
+                (
+                    s.id,
+                    s.input.place.town,
+                    format!("{} {}", s.input.title, s.input.text),
+                )
+            })
+            .collect();
+        let topics = cpu(move || Ok(hot_topics(&items, 0.3))).await?;
+        Ok(HotTopics { topics })
+    }
+
+    pub async fn compile_list(&self, me: &Staff, req: ListReq) -> Result<Listed> {
+        let listed = self
+            .change(me, Action::CompileList, None, move |u| {
+                u.compile_list(&req.assign)
+            })
+            .await?;
+        Ok(Listed { listed })
+    }
+
+    /// 本年度重大项目: a CSV or XLSX list (column 项目名称), replacing the year's.
+    pub async fn import_majors(&self, me: &Staff, bytes: Vec<u8>) -> Result<Imported> {
+        let names = cpu(move || {
+            let sheet = Sheet::read(&bytes).map_err(|e| row_errors(Code::MajorRows, &[e]))?;
+            let col = sheet
+                .column(&["项目名称", "名称", "name"])
+                .ok_or_else(|| Error::bad("表头中没有“项目名称”列"))?;
+            let names: Vec<String> = sheet
+                .rows
+                .iter()
+                .map(|(_, cells)| cell(cells, col).trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            if names.iter().any(|n| n.chars().count() > 100) {
+                return Err(Error::bad("项目名称过长"));
+            }
+            Ok(names)
+        })
+        .await?;
+        let imported = self
+            .change(me, Action::ImportMajors, None, move |u| {
+                u.set_majors(&names)
+            })
+            .await?;
+        Ok(Imported { imported })
+    }
+
+    pub async fn projects(&self) -> Result<ProjectList> {
+        let projects = self.store.upstream_read(|r| r.projects()).await?;
+        Ok(ProjectList { projects })
+    }
+
+    /// 初选申报: a department declares for itself.
+    pub async fn declare(&self, me: &Staff, req: DeclareReq) -> Result<Created> {
+        let dept = me.display_name.clone();
+        let id = self
+            .store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.declare(&dept, &req.doc, &req.suggestions)
+            })
+            .await?;
+        Ok(Created { id })
+    }
+
+    /// A new version: the declaring department's own (while declaring), or
+    /// the working group's revision (after review, opinions or a meeting).
+    pub async fn amend(&self, me: &Staff, id: i64, req: AmendReq) -> Result<Done> {
+        if req.reason.trim().is_empty() {
+            return Err(Error::bad("请写明修改原因"));
+        }
+        if me.role == StaffRole::WorkingGroup {
+            self.change(me, Action::Revise, None, move |u| {
+                u.amend(id, &req.doc, &req.reason, Action::Revise)
+            })
+            .await?;
+            return Ok(DONE);
+        }
+        let dept = me.display_name.clone();
+        self.store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                if u.read().project(id)?.department != dept {
+                    return Err(StoreError::Refused(Error::forbidden()));
+                }
+                u.amend(id, &req.doc, &req.reason, Action::Amend)
+            })
+            .await?;
+        Ok(DONE)
+    }
+
+    pub async fn assess(&self, me: &Staff, id: i64, a: Assessment) -> Result<Done> {
+        self.change(me, Action::Assess, Some(id), move |u| u.assess(id, &a))
+            .await?;
+        Ok(DONE)
+    }
+
+    pub async fn exclude(&self, me: &Staff, id: i64, req: ExcludeReq) -> Result<Done> {
+        self.change(me, Action::Exclude, None, move |u| {
+            u.exclude(id, req.reason, &req.note)
+        })
+        .await?;
+        Ok(DONE)
+    }
+
+    pub async fn merge(&self, me: &Staff, req: MergeReq) -> Result<Created> {
+        let id = self
+            .change(me, Action::Merge, None, move |u| {
+                u.merge(&req.sources, &req.doc)
+            })
+            .await?;
+        Ok(Created { id })
+    }
+
+    pub async fn save_draft(&self, me: &Staff, req: DraftReq) -> Result<DraftSaved> {
+        let version = self
+            .change(me, Action::SaveDraft, None, move |u| {
+                u.save_draft(&req.label)
+            })
+            .await?;
+        Ok(DraftSaved { version })
+    }
+
+    pub async fn add_opinion(&self, me: &Staff, req: OpinionReq) -> Result<Created> {
+        let id = self
+            .change(me, Action::Consult, None, move |u| {
+                u.add_opinion(req.project, req.source, &req.author, &req.text)
+            })
+            .await?;
+        Ok(Created { id })
+    }
+
+    pub async fn respond(&self, me: &Staff, id: i64, req: RespondReq) -> Result<Done> {
+        self.change(me, Action::Consult, None, move |u| {
+            u.respond(id, &req.response, req.adopted)
+        })
+        .await?;
+        Ok(DONE)
+    }
+
+    pub async fn add_meeting(&self, me: &Staff, m: Meeting) -> Result<Created> {
+        let id = self
+            .change(me, Action::Meeting, None, move |u| u.add_meeting(&m))
+            .await?;
+        Ok(Created { id })
+    }
+
+    /// One click: the approved list becomes the vote round's candidates,
+    /// checked as any draft, in the same transaction.
+    pub async fn make_round(&self, me: &Staff, req: RoundReq) -> Result<RoundMade> {
+        let election = self.election_id;
+        let (round_id, candidates) = self
+            .change(me, Action::MakeRound, None, move |u| {
+                let id = u.make_round(&election, &req.title, &req.assembly, req.rules)?;
+                Ok((id, u.read().round_candidates(id)?))
+            })
+            .await?;
+        Ok(RoundMade {
+            round_id,
+            candidates,
+        })
+    }
+
+    pub async fn history(&self, id: i64) -> Result<HistoryView> {
+        let history = self.store.upstream_read(move |r| r.history(id)).await?;
+        let (Some(rid), Some(cid)) = (
+            history.project.round_id,
+            history.project.candidate_id.clone(),
+        ) else {
+            return Ok(HistoryView {
+                history,
+                vote: None,
+            });
+        };
+        let rounds = self.store.rounds().await?;
+        let vote = rounds
+            .iter()
+            .filter(|r| {
+                r.state == RoundState::Published
+                    && r.id >= rid
+                    && r.draft.candidates.iter().any(|c| c.id.as_str() == cid)
+            })
+            .filter_map(|r| {
+                let res = r.result.as_ref()?;
+                let c = res.tally.iter().find(|(k, _)| k.as_str() == cid)?.1;
+                Some(VoteLine {
+                    round_id: r.id,
+                    round: r.round,
+                    for_: c.for_,
+                    against: c.against,
+                    abstain: c.abstain,
+                    decided: res.decided.iter().any(|d| d.as_str() == cid),
+                    tally_hash: Hash::of(res),
+                })
+            })
+            .collect();
+        Ok(HistoryView {
+            history,
+            vote: Some(vote),
+        })
+    }
+
+    /// The audit log as published: one event a line.
+    pub async fn audit_log(&self) -> Result<String> {
+        let mut text = self.store.audit_lines().await?.join("\n");
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// The public form: within the hourly quota per address.
+    pub async fn public_suggest(
+        &self,
+        addr: std::net::IpAddr,
+        mut input: SuggestionInput,
+    ) -> Result<PublicReceipt> {
+        if !self.public_post_allowed(addr, PUBLIC_PER_HOUR) {
+            return Err(Error::new(Code::SlowDown, "提交过于频繁，请稍后再试"));
+        }
+        input.channel = Channel::Public;
+        input.source.clear();
+        let (_, tracking_no) = self
+            .store
+            .upstream("public".into(), Timestamp::now_beijing(), move |u| {
+                u.add_suggestion(&input, Action::SubmitPublic)
+            })
+            .await?;
+        Ok(PublicReceipt {
+            tracking_no,
+            message: "已收到您的建议，请记下查询编号".into(),
+        })
+    }
+
+    pub async fn track(&self, no: String) -> Result<Tracked> {
+        let s = self
+            .store
+            .upstream_read(move |r| r.track(&no))
+            .await?
+            .ok_or(StoreError::NotFound("该查询编号"))?;
+        Ok(Tracked {
+            received: s.received_at.get(..10).map(str::to_string),
+            tracking_no: s.tracking_no,
+            title: s.input.title,
+            status: s.status,
+            status_label: s.status_label,
+            department: s.department,
+            projects: s.projects,
+        })
+    }
+
+    pub async fn public_year(&self) -> Result<PublicYear> {
+        let (year, counts, projects, meetings, events) = self
+            .store
+            .upstream_read(|r| {
+                let y = r.year()?;
+                let subj = y
+                    .as_ref()
+                    .map(|y| vec![format!("year:{}", y.year)])
+                    .unwrap_or_default();
+                Ok((
+                    y,
+                    r.counts()?,
+                    r.projects()?,
+                    r.meetings()?,
+                    r.events_about(&subj)?,
+                ))
+            })
+            .await?;
+        Ok(PublicYear {
+            year,
+            counts,
+            projects: projects
+                .into_iter()
+                .map(|p| PublicProject {
+                    id: p.id,
+                    investment: yuan_wan(p.doc.investment_yuan),
+                    name: p.doc.name,
+                    lead_unit: p.doc.lead_unit,
+                    status: p.status,
+                    status_label: p.status_label,
+                    candidate_id: p.candidate_id,
+                    merged_into: p.merged_into,
+                    exclusion: p.exclusion,
+                    suggestions: p.suggestions.len(),
+                })
+                .collect(),
+            timeline: events
+                .into_iter()
+                .map(|e| TimelineItem {
+                    at: e.at,
+                    kind: e.kind,
+                    after: e.after,
+                })
+                .collect(),
+            meetings: meetings
+                .into_iter()
+                .map(|(_, m)| PublicMeeting {
+                    kind: m.kind.label_zh(),
+                    date: m.date,
+                    approved: m.approved,
+                    decision: m.decision,
+                })
+                .collect(),
+        })
+    }
+}

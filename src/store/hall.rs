@@ -1,0 +1,695 @@
+//! The hall: the roster, check-in, rounds from draft to published, tablets' ballots, attestations and bundles.
+
+use super::*;
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Deputy {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub delegation: String,
+    pub seat: String,
+    pub present: bool,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RoundRow {
+    pub id: i64,
+    pub election_id: String,
+    pub round: u64,
+    pub state: RoundState,
+    pub draft: RoundDraft,
+    #[serde(skip)]
+    pub manifest: Option<Signed<Manifest>>,
+    pub present: Option<u64>,
+    pub result: Option<ResultBody>,
+}
+
+/// 发出/收回: the numbers the console shows while a round is open.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct RoundCounts {
+    pub total_deputies: u64,
+    pub present: u64,
+    /// Tablets and paper (see [`crate::paper::issued`]).
+    pub issued: u64,
+    /// Ballots in the log, both channels.
+    pub returned: u64,
+    pub mode: Mode,
+    pub tablet_issued: u64,
+    pub paper: PaperTally,
+}
+
+impl Store {
+    // --- deputies ---------------------------------------------------------------
+
+    /// Replaces the roster (only before any round has opened). Each deputy
+    /// gets a 6-digit 签到码 for checking in on a tablet.
+    pub async fn import_roster(&self, rows: Vec<RosterRow>) -> Result<usize, StoreError> {
+        let codes: Vec<String> = rows
+            .iter()
+            .map(|_| random_digits(6))
+            .collect::<Result<_, _>>()?;
+        self.write(move |tx| {
+            let opened: i64 = tx.query_row("SELECT COUNT(*) FROM rounds WHERE state != 'draft'", [], |r| r.get(0))?;
+            if opened > 0 {
+                return Err(StoreError::conflict("已有轮次开始投票，名册不能再更换"));
+            }
+            tx.execute("DELETE FROM tablet_sessions", [])?;
+            tx.execute("DELETE FROM deputies", [])?;
+            let mut ins = tx.prepare(
+                "INSERT INTO deputies (number, name, delegation, seat, checkin_code) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (r, code) in rows.iter().zip(&codes) {
+                ins.execute(params![r.number, r.name, r.delegation, r.seat, code])?;
+            }
+            Ok(rows.len())
+        })
+        .await
+    }
+
+    pub async fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, number, name, delegation, seat, present FROM deputies ORDER BY number",
+            )?;
+            let rows = st
+                .query_map([], deputy_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// The 签到码 of every deputy, for printing seat cards.
+    pub async fn checkin_codes(&self) -> Result<Vec<(Deputy, String)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies ORDER BY number",
+            )?;
+            let rows = st.query_map([], |r| Ok((deputy_row(r)?, r.get(6)?)))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// 签到 by staff (or undone).
+    pub async fn set_present(&self, deputy_id: i64, present: bool) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE deputies SET present = ?2 WHERE id = ?1",
+                params![deputy_id, present],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound("代表"));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// 签到 on a tablet: the deputy's number and 签到码; opens a tablet session.
+    pub async fn tablet_checkin(
+        &self,
+        number: String,
+        code: String,
+        token_hash: String,
+    ) -> Result<Deputy, StoreError> {
+        self.write(move |tx| {
+            let d = tx
+                .query_row(
+                    "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies WHERE number = ?1",
+                    [&number],
+                    |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
+                )
+                .optional()?;
+            let Some((mut d, expected)) = d else {
+                return Err(StoreError::NotFound("该代表编号"));
+            };
+            if !constant_time_eq(expected.as_bytes(), code.trim().as_bytes()) {
+                return Err(StoreError::conflict("签到码不正确"));
+            }
+            tx.execute("UPDATE deputies SET present = 1 WHERE id = ?1", [d.id])?;
+            tx.execute(
+                "INSERT INTO tablet_sessions (token_hash, deputy_id) VALUES (?1, ?2)",
+                params![token_hash, d.id],
+            )?;
+            d.present = true;
+            Ok(d)
+        })
+        .await
+    }
+
+    pub async fn tablet_deputy(&self, token_hash: String) -> Result<Option<Deputy>, StoreError> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT d.id, d.number, d.name, d.delegation, d.seat, d.present FROM tablet_sessions t
+                 JOIN deputies d ON d.id = t.deputy_id WHERE t.token_hash = ?1",
+                [token_hash],
+                deputy_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    // --- rounds -------------------------------------------------------------------
+
+    /// Replaces a draft round's candidates and rules (only while a draft).
+    pub async fn update_draft(&self, round_id: i64, draft: RoundDraft) -> Result<(), StoreError> {
+        let json = to_canonical_string(&draft);
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE rounds SET draft_json = ?2 WHERE id = ?1 AND state = 'draft'",
+                params![round_id, json],
+            )?;
+            if n == 0 {
+                return Err(StoreError::conflict(
+                    "只有准备中的轮次可以修改；投票开始后清单不能再改",
+                ));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// What a ballot submission needs of its round, without parsing the
+    /// manifest: the election id, the round number and the rules.
+    pub async fn round_rules(&self, round_id: i64) -> Result<(String, u64, Rules), StoreError> {
+        self.read(move |c| {
+            let (e, r, draft): (String, u64, String) = c
+                .query_row(
+                    "SELECT election_id, round, draft_json FROM rounds WHERE id = ?1",
+                    [round_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound("轮次"))?;
+            let d: RoundDraft =
+                parse_record(draft.as_bytes()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((e, r, d.rules))
+        })
+        .await
+    }
+
+    pub async fn rounds(&self) -> Result<Vec<RoundRow>, StoreError> {
+        self.read(|c| all_rounds(c)).await
+    }
+
+    pub async fn round(&self, round_id: i64) -> Result<RoundRow, StoreError> {
+        self.read(move |c| load_round(c, round_id)).await
+    }
+
+    /// The round open for voting, if any.
+    pub async fn open_round_id(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT id FROM rounds WHERE state = 'open'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+        .await
+    }
+
+    /// Hands a deputy's tablet its one ballot for the round: a credential
+    /// from the stack, deleted from the database as it is handed out. The
+    /// only record kept is that this deputy has had a ballot.
+    pub async fn issue_ballot(
+        &self,
+        round_id: i64,
+        deputy_id: i64,
+    ) -> Result<Credential, StoreError> {
+        self.write(move |tx| {
+            let state: Option<String> =
+                tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| r.get(0)).optional()?;
+            if state.as_deref() != Some("open") {
+                return Err(StoreError::refused(crate::error::Code::NotOpen, "本轮投票未开始或已结束"));
+            }
+            if paper::mode(tx, round_id)? == Mode::Paper {
+                return Err(StoreError::refused(
+                    crate::error::Code::PaperOnly,
+                    "本轮已改为纸质投票，请向工作人员领取纸质选票",
+                ));
+            }
+            let present: bool =
+                tx.query_row("SELECT present FROM deputies WHERE id = ?1", [deputy_id], |r| r.get(0))?;
+            if !present {
+                return Err(StoreError::conflict("请先签到"));
+            }
+            let n = tx.execute(
+                "INSERT INTO ballots_issued (round_id, deputy_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![round_id, deputy_id],
+            )?;
+            if n == 0 {
+                return Err(StoreError::refused(
+                    crate::error::Code::AlreadyIssued,
+                    "本轮选票已发放给您的平板，不能再次领取",
+                ));
+            }
+            let (slot, text): (i64, String) = tx
+                .query_row(
+                    "SELECT slot, credential FROM credential_stack WHERE round_id = ?1 ORDER BY slot LIMIT 1",
+                    [round_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::conflict("凭证已用完"))?;
+            tx.execute("DELETE FROM credential_stack WHERE round_id = ?1 AND slot = ?2", params![round_id, slot])?;
+            Credential::parse(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .await
+    }
+
+    pub async fn counts(&self, round_id: i64) -> Result<RoundCounts, StoreError> {
+        self.read(move |c| counts(c, round_id)).await
+    }
+
+    /// The published bundle: manifest, entries in order, signed result.
+    pub async fn bundle(&self, round_id: i64) -> Result<String, StoreError> {
+        self.read(move |c| {
+            let row = load_round(c, round_id)?;
+            if row.state != RoundState::Published {
+                return Err(StoreError::NotFound("已公布的结果"));
+            }
+            let manifest = row
+                .manifest
+                .ok_or_else(|| StoreError::Corrupt("no manifest".into()))?;
+            let result = row
+                .result
+                .ok_or_else(|| StoreError::Corrupt("no result".into()))?;
+            let signed = Signed {
+                body: result,
+                signatures: attestations(c, round_id)?,
+            };
+            let mut out = to_canonical_string(&manifest);
+            out.push('\n');
+            let mut st =
+                c.prepare("SELECT entry_json FROM entries WHERE round_id = ?1 ORDER BY seq")?;
+            let mut rows = st.query([round_id])?;
+            while let Some(r) = rows.next()? {
+                out.push_str(&r.get::<_, String>(0)?);
+                out.push('\n');
+            }
+            out.push_str(&to_canonical_string(&signed));
+            out.push('\n');
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The console's counts and the log's last entry (`seq`, `H(entry)`),
+    /// `None` before the first ballot; one read, no manifest.
+    pub async fn counts_and_head(
+        &self,
+        round_id: i64,
+    ) -> Result<(RoundCounts, Option<(u64, Hash)>), StoreError> {
+        self.read(move |c| {
+            let last: Option<(u64, String)> = c
+                .query_row(
+                    "SELECT seq, hash FROM entries WHERE round_id = ?1 ORDER BY seq DESC LIMIT 1",
+                    [round_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let last = last
+                .map(|(seq, h)| {
+                    Hash::parse_hex(&h)
+                        .map(|h| (seq, h))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                })
+                .transpose()?;
+            Ok((counts(c, round_id)?, last))
+        })
+        .await
+    }
+}
+
+/// One write transaction for one operation of a service: what it reads and
+/// what it writes are one atomic step on the writer thread, so two calls can
+/// never both pass a check that only one of them should (two runoffs for one
+/// result, two openings). Its methods are the only SQL a service reaches.
+pub struct Tx<'a> {
+    /// The transaction (or, for [`Store::view`], the read connection).
+    pub(super) tx: &'a Connection,
+    /// Rounds whose in-memory vote log is stale once this commits.
+    pub(super) forget: Vec<i64>,
+}
+
+impl Tx<'_> {
+    pub fn round(&self, round_id: i64) -> Result<RoundRow, StoreError> {
+        load_round(self.tx, round_id)
+    }
+
+    pub fn rounds(&self) -> Result<Vec<RoundRow>, StoreError> {
+        all_rounds(self.tx)
+    }
+
+    pub fn deputy_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .tx
+            .query_row("SELECT COUNT(*) FROM deputies", [], |r| r.get(0))?)
+    }
+
+    /// A new draft round, numbered after the election's last.
+    pub fn insert_round(
+        &mut self,
+        election_id: &ElectionId,
+        draft: &RoundDraft,
+    ) -> Result<i64, StoreError> {
+        insert_round(self.tx, election_id, draft)
+    }
+
+    /// Opens a draft round: stores the signed manifest and the shuffled raw
+    /// credentials to hand out. From here on nothing in the manifest changes.
+    pub fn open_round(
+        &mut self,
+        round_id: i64,
+        manifest: &Signed<Manifest>,
+        stack: &[Credential],
+    ) -> Result<(), StoreError> {
+        let tx = self.tx;
+        let n = tx.execute(
+            "UPDATE rounds SET state = 'open', manifest_json = ?2 WHERE id = ?1 AND state = 'draft'",
+            params![round_id, to_canonical_string(manifest)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::conflict("只有准备中的轮次可以开始"));
+        }
+        let other: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM rounds WHERE state = 'open' AND id != ?1",
+            [round_id],
+            |r| r.get(0),
+        )?;
+        if other > 0 {
+            return Err(StoreError::conflict("已有一轮正在投票，请先结束"));
+        }
+        let mut ins = tx.prepare(
+            "INSERT INTO credential_stack (round_id, slot, credential) VALUES (?1, ?2, ?3)",
+        )?;
+        for (slot, c) in stack.iter().enumerate() {
+            ins.execute(params![round_id, slot as i64, c.text()])?;
+        }
+        self.forget.push(round_id);
+        Ok(())
+    }
+
+    /// Closes the round: counts it, stores the result body and wipes the
+    /// credentials never handed out. (The WAL is truncated after the commit,
+    /// see [`Store::checkpoint`].)
+    pub fn close_round(
+        &mut self,
+        round_id: i64,
+        closed_at: Timestamp,
+    ) -> Result<ResultBody, StoreError> {
+        let tx = self.tx;
+        let row = load_round(tx, round_id)?;
+        if row.state != RoundState::Open {
+            return Err(StoreError::conflict("只有投票中的轮次可以结束"));
+        }
+        let manifest = row
+            .manifest
+            .ok_or_else(|| StoreError::Corrupt("no manifest".into()))?
+            .body;
+        let c = counts(tx, round_id)?;
+        c.paper
+            .close_check()
+            .map_err(|e| StoreError::conflict(e.to_string()))?;
+        let (log, tally) = replay(tx, round_id, &manifest)?;
+        let att = Attendance {
+            present: c.present,
+            issued: c.issued,
+        };
+        let result = tally.result(&manifest, log.manifest_hash(), log.head(), att, closed_at);
+        tx.execute(
+            "UPDATE rounds SET state = 'closed', present = ?2, result_json = ?3 WHERE id = ?1",
+            params![round_id, c.present, to_canonical_string(&result)],
+        )?;
+        tx.execute(
+            "DELETE FROM credential_stack WHERE round_id = ?1",
+            [round_id],
+        )?;
+        paper::wipe_printed(tx, round_id)?;
+        self.forget.push(round_id);
+        Ok(result)
+    }
+
+    /// Records a signature over the result body (verified by the caller).
+    pub fn add_attestation(&mut self, round_id: i64, sig: &Signature) -> Result<(), StoreError> {
+        let tx = self.tx;
+        let state: String =
+            tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| {
+                r.get(0)
+            })?;
+        if state != "closed" {
+            return Err(StoreError::conflict("只有已结束、未公布的轮次可以签名"));
+        }
+        let role = if sig.role == Role::Authority {
+            "authority"
+        } else {
+            "scrutineer"
+        };
+        tx.execute(
+            "INSERT INTO attestations (round_id, public_key, role, signature) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(round_id, public_key) DO UPDATE SET signature = excluded.signature, role = excluded.role",
+            params![round_id, sig.public_key.to_hex(), role, sig.signature.to_hex()],
+        )?;
+        Ok(())
+    }
+
+    pub fn attestations(&self, round_id: i64) -> Result<Vec<Signature>, StoreError> {
+        attestations(self.tx, round_id)
+    }
+
+    /// Marks a closed round published (the caller has checked the signatures).
+    pub fn publish(&mut self, round_id: i64) -> Result<(), StoreError> {
+        let n = self.tx.execute(
+            "UPDATE rounds SET state = 'published' WHERE id = ?1 AND state = 'closed'",
+            [round_id],
+        )?;
+        if n == 0 {
+            return Err(StoreError::conflict("只有已结束的轮次可以公布"));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Truncates the WAL, so that no old page image (of a credential stack,
+    /// say) outlives the step that removed it.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write_with(|w| {
+            w.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn attestations(&self, round_id: i64) -> Result<Vec<Signature>, StoreError> {
+        self.read(move |c| attestations(c, round_id)).await
+    }
+}
+
+// --- queries shared by readers and the writer ----------------------------------
+
+fn all_rounds(c: &Connection) -> Result<Vec<RoundRow>, StoreError> {
+    let mut st = c.prepare(&format!("{ROUND_SELECT} ORDER BY election_id, round"))?;
+    let rows = st
+        .query_map([], round_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().collect()
+}
+
+/// A new draft round, numbered after the election's last.
+pub(super) fn insert_round(
+    tx: &Connection,
+    election_id: &ElectionId,
+    draft: &RoundDraft,
+) -> Result<i64, StoreError> {
+    let round: u64 = tx.query_row(
+        "SELECT COALESCE(MAX(round), 0) + 1 FROM rounds WHERE election_id = ?1",
+        [election_id.as_str()],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO rounds (election_id, round, state, draft_json) VALUES (?1, ?2, 'draft', ?3)",
+        params![election_id.as_str(), round, to_canonical_string(draft)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+const ROUND_SELECT: &str =
+    "SELECT id, election_id, round, state, draft_json, manifest_json, present, result_json FROM rounds";
+
+type RawRound = (
+    i64,
+    String,
+    u64,
+    String,
+    String,
+    Option<String>,
+    Option<u64>,
+    Option<String>,
+);
+
+fn round_row(r: &rusqlite::Row) -> rusqlite::Result<Result<RoundRow, StoreError>> {
+    let raw: RawRound = (
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    );
+    Ok(decode_round(raw))
+}
+
+fn decode_round(raw: RawRound) -> Result<RoundRow, StoreError> {
+    let (id, election_id, round, state, draft, manifest, present, result) = raw;
+    let corrupt = |e: FieldError| StoreError::Corrupt(format!("round {id}: {e}"));
+    Ok(RoundRow {
+        id,
+        election_id,
+        round,
+        state: RoundState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
+        draft: parse_record(draft.as_bytes()).map_err(corrupt)?,
+        manifest: manifest
+            .map(|m| parse_record(m.as_bytes()))
+            .transpose()
+            .map_err(corrupt)?,
+        present,
+        result: result
+            .map(|m| parse_record(m.as_bytes()))
+            .transpose()
+            .map_err(corrupt)?,
+    })
+}
+
+pub(super) fn load_round(c: &Connection, round_id: i64) -> Result<RoundRow, StoreError> {
+    c.query_row(
+        &format!("{ROUND_SELECT} WHERE id = ?1"),
+        [round_id],
+        round_row,
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound("轮次"))?
+}
+
+fn deputy_row(r: &rusqlite::Row) -> rusqlite::Result<Deputy> {
+    Ok(Deputy {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        name: r.get(2)?,
+        delegation: r.get(3)?,
+        seat: r.get(4)?,
+        present: r.get(5)?,
+    })
+}
+
+pub(super) fn counts(c: &Connection, round_id: i64) -> Result<RoundCounts, StoreError> {
+    let total_deputies = c.query_row("SELECT COUNT(*) FROM deputies", [], |r| r.get(0))?;
+    let present = c.query_row("SELECT COUNT(*) FROM deputies WHERE present = 1", [], |r| {
+        r.get(0)
+    })?;
+    let tablet_issued = c.query_row(
+        "SELECT COUNT(*) FROM ballots_issued WHERE round_id = ?1",
+        [round_id],
+        |r| r.get(0),
+    )?;
+    let returned: u64 = c.query_row(
+        "SELECT COUNT(*) FROM entries WHERE round_id = ?1",
+        [round_id],
+        |r| r.get(0),
+    )?;
+    let mode = paper::mode(c, round_id)?;
+    let paper = paper::paper_tally(c, round_id)?;
+    let tablet_returned = returned.saturating_sub(paper.entered);
+    Ok(RoundCounts {
+        total_deputies,
+        present,
+        issued: crate::paper::issued(mode, tablet_issued, tablet_returned, paper.handed_out),
+        returned,
+        mode,
+        tablet_issued,
+        paper,
+    })
+}
+
+pub(super) fn attestations(c: &Connection, round_id: i64) -> Result<Vec<Signature>, StoreError> {
+    let mut st = c.prepare(
+        "SELECT public_key, role, signature FROM attestations WHERE round_id = ?1
+         ORDER BY role = 'scrutineer', public_key",
+    )?;
+    let rows = st
+        .query_map([round_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(k, role, s)| {
+            Ok(Signature {
+                public_key: PublicKey::parse_hex(&k)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                role: if role == "authority" {
+                    Role::Authority
+                } else {
+                    Role::Scrutineer
+                },
+                signature: SignatureBytes::parse_hex(&s)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// Replays a round's stored entries through the core: every entry is
+/// checked again, so a damaged log is found, not served.
+pub(super) fn replay(
+    c: &Connection,
+    round_id: i64,
+    manifest: &Manifest,
+) -> Result<(VoteLog, Tally), StoreError> {
+    let mut log = VoteLog::open(manifest);
+    let mut tally = Tally::new(manifest);
+    let mut st =
+        c.prepare("SELECT seq, entry_json FROM entries WHERE round_id = ?1 ORDER BY seq")?;
+    let mut rows = st.query([round_id])?;
+    while let Some(r) = rows.next()? {
+        let seq: u64 = r.get(0)?;
+        let json: String = r.get(1)?;
+        let e: Entry = parse_record(json.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))?;
+        log.replay(&e)
+            .map_err(|f| StoreError::Corrupt(format!("entry {seq}: {}: {f}", f.field())))?;
+        tally.add(&e);
+    }
+    Ok((log, tally))
+}
+
+/// Decimal digits from the OS CSPRNG.
+pub fn random_digits(n: usize) -> Result<String, StoreError> {
+    use rand_core::RngCore;
+    let mut out = String::with_capacity(n);
+    let mut b = [0u8; 1];
+    while out.len() < n {
+        rand_core::OsRng
+            .try_fill_bytes(&mut b)
+            .map_err(|e| StoreError::System(e.to_string()))?;
+        if b[0] < 250 {
+            out.push(char::from(b'0' + b[0] % 10));
+        }
+    }
+    Ok(out)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

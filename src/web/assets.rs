@@ -1,0 +1,36 @@
+//! The one shared front-end script (`ballot_templates/app.js`): embedded in
+//! the binary, served under a name that carries its hash, so a browser
+//! keeps it as long as it is the same and fetches it anew when it changes.
+
+use super::error::P;
+use crate::error::{Code, Error};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::LazyLock;
+
+const APP_JS: &str = include_str!("../../ballot_templates/app.js");
+
+/// `app.<first 12 hex of SHA-256>.js`
+static APP_JS_NAME: LazyLock<String> = LazyLock::new(|| {
+    let h = crate::core::canon::Hash::of_bytes(APP_JS.as_bytes()).to_hex();
+    format!("app.{}.js", h.get(..12).unwrap_or(&h))
+});
+
+/// Where the pages load the shared script from (used by `base.html`).
+pub fn app_js_url() -> String {
+    format!("/static/{}", *APP_JS_NAME)
+}
+
+pub async fn script(P(file): P<String>) -> Result<Response, Error> {
+    if file != *APP_JS_NAME {
+        return Err(Error::new(Code::NoRoute, "没有这个文件"));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        APP_JS,
+    )
+        .into_response())
+}

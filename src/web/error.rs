@@ -1,0 +1,259 @@
+//! Errors as the caller sees them, and the extractors every route uses: a
+//! JSON body (unknown fields and duplicate keys refused), a raw upload, a
+//! path and a query — each refusing with the API's own error JSON, never
+//! axum's plain text.
+
+use crate::error::{Code, Error, Kind};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The most a JSON body or upload may hold.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// What every error answers: `{"error": "<中文>", "code": "<stable_code>"}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: String,
+}
+
+/// The one status for each kind of error.
+pub fn status(kind: Kind) -> StatusCode {
+    match kind {
+        Kind::BadRequest => StatusCode::BAD_REQUEST,
+        Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            // Detail for the operator's log; never ballot content or credentials.
+            match self.kind() {
+                Kind::Unavailable => tracing::warn!(code = self.code.as_str(), %cause, "disk"),
+                _ => tracing::error!(code = self.code.as_str(), %cause, "internal fault"),
+            }
+        }
+        let body = ErrorBody {
+            error: self.message,
+            code: self.code.as_str().to_string(),
+        };
+        (status(self.code.kind()), Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, Error>;
+
+/// Refuses a JSON text in which any object names a key twice (serde would
+/// otherwise keep the last, silently).
+pub fn no_duplicate_keys(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    struct Walk;
+    impl<'de> DeserializeSeed<'de> for Walk {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Walk {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Walk)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(k) = map.next_key::<String>()? {
+                if !seen.insert(k.clone()) {
+                    return Err(A::Error::custom(format!("键 {k:?} 出现了两次")));
+                }
+                map.next_value_seed(Walk)?;
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Walk.deserialize(&mut de)?;
+    de.end()
+}
+
+/// A JSON body as `T`: malformed JSON, a duplicate key, an unknown field or
+/// a wrong type is a 400 naming where.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let strip = |s: String| match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    };
+    no_duplicate_keys(bytes)
+        .map_err(|e| Error::bad(format!("请求内容有误：{}", strip(e.to_string()))))?;
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(
+        |e| {
+            let path = e.path().to_string();
+            let inner = strip(e.into_inner().to_string());
+            if path == "." {
+                Error::bad(format!("请求内容有误：{inner}"))
+            } else {
+                Error::bad(format!("请求内容有误：{path}：{inner}"))
+            }
+        },
+    )
+}
+
+fn body_error(r: BytesRejection) -> Error {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::new(
+            Code::TooLarge,
+            format!("内容过大：一次最多 {} MB", BODY_LIMIT / (1024 * 1024)),
+        )
+    } else {
+        Error::bad("请求内容无法读取")
+    }
+}
+
+/// A JSON request body (see [`parse_json`]).
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(body_error)?;
+        parse_json(&bytes).map(Body)
+    }
+}
+
+/// An uploaded file's bytes (CSV or XLSX), up to [`BODY_LIMIT`].
+pub struct Upload(pub Vec<u8>);
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(body_error)?;
+        Ok(Upload(bytes.to_vec()))
+    }
+}
+
+/// A path parameter; one that does not parse (`/api/rounds/abc`) is a 404:
+/// there is no such thing.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| P(p.0))
+            .map_err(|_| Error::new(Code::NotFound, "没有这个页面或接口"))
+    }
+}
+
+/// Query parameters; a missing or malformed one is a 400 naming it.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Q(q.0))
+            .map_err(|e| Error::bad(format!("网址参数有误：{}", e.body_text())))
+    }
+}
+
+/// Any path no route serves.
+pub async fn no_route() -> Error {
+    Error::new(Code::NoRoute, "没有这个页面或接口")
+}
+
+/// A route that exists, asked with a method it does not take.
+pub async fn wrong_method() -> Error {
+    Error::new(Code::MethodNotAllowed, "该接口不支持这种请求方式")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct R {
+        #[allow(dead_code)]
+        a: u32,
+        #[allow(dead_code)]
+        m: std::collections::BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        assert!(parse_json::<R>(br#"{"a":1,"m":{"x":"for"}}"#).is_ok());
+        for bad in [
+            &br#"{"a":1,"a":2,"m":{}}"#[..],
+            br#"{"a":1,"m":{"x":"for","x":"against"}}"#,
+            br#"{"a":1,"m":{},"z":[{"k":1,"k":2}]}"#,
+        ] {
+            let e = parse_json::<R>(bad).unwrap_err();
+            assert_eq!(e.code, Code::BadRequest);
+        }
+        let e = parse_json::<R>(br#"{"a":1,"m":{},"b":2}"#).unwrap_err();
+        assert!(e.message.contains('b'), "{}", e.message);
+        let e = parse_json::<R>(br#"{"a":"x","m":{}}"#).unwrap_err();
+        assert!(e.message.contains('a'), "{}", e.message);
+        assert!(parse_json::<R>(b"{").is_err());
+        assert!(parse_json::<R>(br#"{"a":1,"m":{}} x"#).is_err());
+    }
+
+    #[test]
+    fn every_kind_has_its_own_status() {
+        let mut seen = std::collections::HashMap::new();
+        for c in Code::ALL {
+            let s = status(c.kind());
+            assert!(s.is_client_error() || s.is_server_error(), "{c:?}");
+            if let Some(k) = seen.insert(s, c.kind()) {
+                assert_eq!(k, c.kind(), "two kinds answer {s}");
+            }
+        }
+    }
+}

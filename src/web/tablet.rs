@@ -1,0 +1,33 @@
+//! The tablets' routes: check-in, the ballot, and the vote itself — sent
+//! with no cookie at all.
+
+use super::auth::{cookie, set_cookie, with_cookie, TABLET_COOKIE};
+use super::error::{ApiResult, Body};
+use super::St;
+use crate::service::auth::SESSION_SECONDS;
+use crate::service::tablet::{CheckinReq, IssuedBallot, ReceiptView, SubmitReq, TabletState};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Json;
+
+pub async fn checkin(State(st): St, Body(req): Body<CheckinReq>) -> ApiResult<Response> {
+    let c = st.tablet_checkin(req).await?;
+    let cookie = set_cookie(&st, TABLET_COOKIE, &c.token, SESSION_SECONDS);
+    Ok(with_cookie(Json(c.deputy), cookie))
+}
+
+pub async fn state(State(st): St, h: HeaderMap) -> ApiResult<Json<TabletState>> {
+    let token = cookie(&h, TABLET_COOKIE);
+    Ok(Json(st.tablet_state(token.as_deref()).await?))
+}
+
+pub async fn ballot(State(st): St, h: HeaderMap) -> ApiResult<Json<IssuedBallot>> {
+    let token = cookie(&h, TABLET_COOKIE);
+    Ok(Json(st.issue_ballot(token.as_deref()).await?))
+}
+
+/// The ballot: no session, the credential is the authority to vote.
+pub async fn submit(State(st): St, Body(req): Body<SubmitReq>) -> ApiResult<Json<ReceiptView>> {
+    Ok(Json(st.submit_ballot(req).await?))
+}
