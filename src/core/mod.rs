@@ -9,6 +9,7 @@ pub mod record;
 pub mod satisfaction;
 pub mod sig;
 pub mod tally;
+pub mod types;
 pub mod verify;
 
 #[cfg(test)]

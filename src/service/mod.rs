@@ -17,6 +17,7 @@ pub mod export;
 pub mod hall;
 pub mod paper;
 pub mod present;
+pub mod public;
 pub mod results;
 pub mod tablet;
 pub mod upstream;

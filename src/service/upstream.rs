@@ -5,16 +5,13 @@
 //! ([`crate::store::UpTx`]).
 
 use super::hall::{row_errors, Created, Imported};
-use super::present::yuan_wan;
 use super::{cpu, Done, Services, DONE};
-use crate::core::canon::Hash;
 use crate::core::record::{Date, Rules, Timestamp};
 use crate::error::{Code, Error, Result};
-use crate::hall::{RoundState, RowError, StaffRole};
+use crate::hall::{RowError, StaffRole};
 use crate::sheets::{cell, Sheet};
 use crate::store::{
-    DraftRow, History, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionRow, UpTx,
-    YearRow,
+    DraftRow, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionRow, UpTx, YearRow,
 };
 use crate::upstream::hot::{hot_topics, HotTopic};
 use crate::upstream::model::*;
@@ -224,85 +221,6 @@ pub struct RoundMade {
     pub round_id: i64,
     pub candidates: usize,
 }
-
-/// A project's result in one published round.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct VoteLine {
-    pub round_id: i64,
-    pub round: u64,
-    #[serde(rename = "for")]
-    pub for_: u64,
-    pub against: u64,
-    pub abstain: u64,
-    pub decided: bool,
-    pub tally_hash: Hash,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HistoryView {
-    pub history: History,
-    /// The vote, once the project went to one and it is published.
-    pub vote: Option<Vec<VoteLine>>,
-}
-
-/// What the public sees of a suggestion: never the contact, never the text.
-#[derive(Debug, Serialize)]
-pub struct Tracked {
-    pub tracking_no: String,
-    pub title: String,
-    pub status: SuggestionStatus,
-    pub status_label: &'static str,
-    pub department: Option<String>,
-    pub received: Option<String>,
-    pub projects: Vec<i64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PublicReceipt {
-    pub tracking_no: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TimelineItem {
-    pub at: Timestamp,
-    pub kind: String,
-    pub after: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PublicProject {
-    pub id: i64,
-    pub name: String,
-    pub lead_unit: String,
-    pub investment: String,
-    pub status: ProjectStatus,
-    pub status_label: &'static str,
-    pub candidate_id: Option<String>,
-    pub merged_into: Option<i64>,
-    pub exclusion: Option<serde_json::Value>,
-    pub suggestions: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PublicMeeting {
-    pub kind: &'static str,
-    pub date: Date,
-    pub approved: bool,
-    pub decision: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PublicYear {
-    pub year: Option<YearRow>,
-    pub counts: SuggestionCounts,
-    pub projects: Vec<PublicProject>,
-    pub timeline: Vec<TimelineItem>,
-    pub meetings: Vec<PublicMeeting>,
-}
-
-/// Public suggestions per address per hour.
-pub const PUBLIC_PER_HOUR: u32 = 10;
 
 /// The suggestions in an uploaded sheet, each bad row named.
 fn read_suggestions(
@@ -709,148 +627,6 @@ impl Services {
         Ok(RoundMade {
             round_id,
             candidates,
-        })
-    }
-
-    pub async fn history(&self, id: i64) -> Result<HistoryView> {
-        let history = self.store.upstream_read(move |r| r.history(id)).await?;
-        let (Some(rid), Some(cid)) = (
-            history.project.round_id,
-            history.project.candidate_id.clone(),
-        ) else {
-            return Ok(HistoryView {
-                history,
-                vote: None,
-            });
-        };
-        let rounds = self.store.rounds().await?;
-        let vote = rounds
-            .iter()
-            .filter(|r| {
-                r.state == RoundState::Published
-                    && r.id >= rid
-                    && r.draft.candidates.iter().any(|c| c.id.as_str() == cid)
-            })
-            .filter_map(|r| {
-                let res = r.result.as_ref()?;
-                let c = res.tally.iter().find(|(k, _)| k.as_str() == cid)?.1;
-                Some(VoteLine {
-                    round_id: r.id,
-                    round: r.round,
-                    for_: c.for_,
-                    against: c.against,
-                    abstain: c.abstain,
-                    decided: res.decided.iter().any(|d| d.as_str() == cid),
-                    tally_hash: Hash::of(res),
-                })
-            })
-            .collect();
-        Ok(HistoryView {
-            history,
-            vote: Some(vote),
-        })
-    }
-
-    /// The audit log as published: one event a line.
-    pub async fn audit_log(&self) -> Result<String> {
-        let mut text = self.store.audit_lines().await?.join("\n");
-        text.push('\n');
-        Ok(text)
-    }
-
-    /// The public form: within the hourly quota per address.
-    pub async fn public_suggest(
-        &self,
-        addr: std::net::IpAddr,
-        mut input: SuggestionInput,
-    ) -> Result<PublicReceipt> {
-        if !self.public_post_allowed(addr, PUBLIC_PER_HOUR) {
-            return Err(Error::new(Code::SlowDown, "提交过于频繁，请稍后再试"));
-        }
-        input.channel = Channel::Public;
-        input.source.clear();
-        let (_, tracking_no) = self
-            .store
-            .upstream("public".into(), Timestamp::now_beijing(), move |u| {
-                u.add_suggestion(&input, Action::SubmitPublic)
-            })
-            .await?;
-        Ok(PublicReceipt {
-            tracking_no,
-            message: "已收到您的建议，请记下查询编号".into(),
-        })
-    }
-
-    pub async fn track(&self, no: String) -> Result<Tracked> {
-        let s = self
-            .store
-            .upstream_read(move |r| r.track(&no))
-            .await?
-            .ok_or(StoreError::NotFound("该查询编号"))?;
-        Ok(Tracked {
-            received: s.received_at.get(..10).map(str::to_string),
-            tracking_no: s.tracking_no,
-            title: s.input.title,
-            status: s.status,
-            status_label: s.status_label,
-            department: s.department,
-            projects: s.projects,
-        })
-    }
-
-    pub async fn public_year(&self) -> Result<PublicYear> {
-        let (year, counts, projects, meetings, events) = self
-            .store
-            .upstream_read(|r| {
-                let y = r.year()?;
-                let subj = y
-                    .as_ref()
-                    .map(|y| vec![format!("year:{}", y.year)])
-                    .unwrap_or_default();
-                Ok((
-                    y,
-                    r.counts()?,
-                    r.projects()?,
-                    r.meetings()?,
-                    r.events_about(&subj)?,
-                ))
-            })
-            .await?;
-        Ok(PublicYear {
-            year,
-            counts,
-            projects: projects
-                .into_iter()
-                .map(|p| PublicProject {
-                    id: p.id,
-                    investment: yuan_wan(p.doc.investment_yuan),
-                    name: p.doc.name,
-                    lead_unit: p.doc.lead_unit,
-                    status: p.status,
-                    status_label: p.status_label,
-                    candidate_id: p.candidate_id,
-                    merged_into: p.merged_into,
-                    exclusion: p.exclusion,
-                    suggestions: p.suggestions.len(),
-                })
-                .collect(),
-            timeline: events
-                .into_iter()
-                .map(|e| TimelineItem {
-                    at: e.at,
-                    kind: e.kind,
-                    after: e.after,
-                })
-                .collect(),
-            meetings: meetings
-                .into_iter()
-                .map(|(_, m)| PublicMeeting {
-                    kind: m.kind.label_zh(),
-                    date: m.date,
-                    approved: m.approved,
-                    decision: m.decision,
-                })
-                .collect(),
         })
     }
 }
