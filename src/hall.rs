@@ -348,6 +348,39 @@ pub struct RoundDraft {
     pub previous_result: Option<Hash>,
 }
 
+/// What the chain rule needs to know of a round already made in the election.
+pub struct ChainLink {
+    pub round: u64,
+    pub state: RoundState,
+    /// H(result) once the round has been counted.
+    pub tally_hash: Option<Hash>,
+}
+
+/// May a new round naming `previous` follow the election's rounds `made`
+/// (in any order)? The first round names nothing; every later one names the
+/// tally hash of the last round, which must be published — so the rounds of
+/// an election form one chain and never fork.
+pub fn chain_check(previous: Option<&Hash>, made: &[ChainLink]) -> Result<(), String> {
+    let last = made.iter().max_by_key(|l| l.round);
+    match (previous, last) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err("所接续的上一轮结果不存在".into()),
+        (None, Some(l)) => Err(format!(
+            "本次会议已有第 {} 轮；新的轮次须接续上一轮公布的结果（安排再次投票），或修改尚未开始的轮次",
+            l.round
+        )),
+        (Some(h), Some(l)) => {
+            if l.tally_hash.as_ref() == Some(h) && l.state == RoundState::Published {
+                Ok(())
+            } else if made.iter().any(|m| m.tally_hash.as_ref() == Some(h)) {
+                Err("该轮结果之后已安排了轮次：同一结果只能接续一次".into())
+            } else {
+                Err("只能接续最近一轮已公布的结果".into())
+            }
+        }
+    }
+}
+
 /// How many credentials a round opens with for a roster of `total`: one per
 /// deputy, and spares for spoiled paper ballots (a fifth, at least ten).
 pub fn credential_pool_size(total: u64) -> u64 {
@@ -584,5 +617,29 @@ mod tests {
         assert!(d.check().is_err());
         assert_eq!(credential_pool_size(150), 180);
         assert_eq!(credential_pool_size(20), 30);
+    }
+
+    #[test]
+    fn rounds_form_one_chain_and_never_fork() {
+        let h = |b: &[u8]| Hash::of_bytes(b);
+        let link = |round, state, t: Option<Hash>| ChainLink {
+            round,
+            state,
+            tally_hash: t,
+        };
+        assert!(chain_check(None, &[]).is_ok());
+        assert!(chain_check(Some(&h(b"x")), &[]).is_err());
+        let one = [link(1, RoundState::Published, Some(h(b"r1")))];
+        assert!(chain_check(Some(&h(b"r1")), &one).is_ok());
+        assert!(chain_check(None, &one).is_err(), "a second round 1");
+        assert!(chain_check(Some(&h(b"other")), &one).is_err());
+        let closed = [link(1, RoundState::Closed, Some(h(b"r1")))];
+        assert!(chain_check(Some(&h(b"r1")), &closed).is_err(), "not yet published");
+        let two = [
+            link(1, RoundState::Published, Some(h(b"r1"))),
+            link(2, RoundState::Draft, None),
+        ];
+        let e = chain_check(Some(&h(b"r1")), &two).unwrap_err();
+        assert!(e.contains("只能接续一次"), "a fork: {e}");
     }
 }

@@ -1,6 +1,7 @@
 //! The hall: the roster, check-in, rounds from draft to published, tablets' ballots, attestations and bundles.
 
 use super::*;
+use crate::hall::{chain_check, ChainLink};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Deputy {
@@ -501,12 +502,24 @@ fn all_rounds(c: &Connection) -> Result<Vec<RoundRow>, StoreError> {
     rows.into_iter().collect()
 }
 
-/// A new draft round, numbered after the election's last.
+/// A new draft round, numbered after the election's last, which it must
+/// follow by the chain rule ([`crate::hall::chain_check`]): no second round
+/// 1, no fork.
 pub(super) fn insert_round(
     tx: &Connection,
     election_id: &ElectionId,
     draft: &RoundDraft,
 ) -> Result<i64, StoreError> {
+    let made: Vec<ChainLink> = all_rounds(tx)?
+        .into_iter()
+        .filter(|r| r.election_id == election_id.as_str())
+        .map(|r| ChainLink {
+            round: r.round,
+            state: r.state,
+            tally_hash: r.result.as_ref().map(Hash::of),
+        })
+        .collect();
+    chain_check(draft.previous_result.as_ref(), &made).map_err(StoreError::conflict)?;
     let round: u64 = tx.query_row(
         "SELECT COALESCE(MAX(round), 0) + 1 FROM rounds WHERE election_id = ?1",
         [election_id.as_str()],
