@@ -146,7 +146,10 @@ impl StaffClient {
             .send()
             .await
             .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        let status = r.status().as_u16();
+        let answer = r.json().await.unwrap_or(Value::Null);
+        super::apidoc::check("POST", path, status, &answer);
+        (status, answer)
     }
     /// Posts text (a CSV roster); the answer's status and body.
     pub async fn post_text(&self, path: &str, text: String) -> (u16, String) {
@@ -158,7 +161,11 @@ impl StaffClient {
             .send()
             .await
             .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let answer = serde_json::from_str(&text).unwrap_or(Value::Null);
+        super::apidoc::check("POST", path, status, &answer);
+        (status, text)
     }
 }
 
@@ -169,6 +176,7 @@ pub async fn call(
     csrf: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let path = super::apidoc::path_of(&url);
     let mut rb = match method {
         "GET" => c.get(url),
         "PUT" => c.put(url),
@@ -180,7 +188,9 @@ pub async fn call(
     }
     let r = rb.send().await.unwrap();
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let answer = r.json().await.unwrap_or(Value::Null);
+    super::apidoc::check(method, &path, status, &answer);
+    (status, answer)
 }
 
 /// A roster of `n` deputies `001..`, as CSV.

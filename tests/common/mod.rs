@@ -1,3 +1,4 @@
+pub mod apidoc;
 pub mod app;
 pub mod child;
 pub mod rng;
