@@ -2,7 +2,7 @@
 -- 0003 created these columns without a CHECK, and SQLite cannot add one to a
 -- column in place; these triggers refuse any other value on insert and on
 -- update, as a CHECK would. The domain's enums (upstream::model) are the same
--- lists; tests/store_checks in store::tests keeps the two together.
+-- lists; src/store/checks_tests.rs holds the two together.
 
 CREATE TRIGGER suggestions_status_insert BEFORE INSERT ON suggestions
 WHEN NEW.status NOT IN ('received','listed','adopted')

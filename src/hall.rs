@@ -634,7 +634,10 @@ mod tests {
         assert!(chain_check(None, &one).is_err(), "a second round 1");
         assert!(chain_check(Some(&h(b"other")), &one).is_err());
         let closed = [link(1, RoundState::Closed, Some(h(b"r1")))];
-        assert!(chain_check(Some(&h(b"r1")), &closed).is_err(), "not yet published");
+        assert!(
+            chain_check(Some(&h(b"r1")), &closed).is_err(),
+            "not yet published"
+        );
         let two = [
             link(1, RoundState::Published, Some(h(b"r1"))),
             link(2, RoundState::Draft, None),

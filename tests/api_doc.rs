@@ -17,7 +17,8 @@ use std::collections::BTreeSet;
 
 /// Every `(method, path)` the router serves, read from `src/web/mod.rs`.
 fn routes() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/mod.rs")).unwrap();
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/mod.rs")).unwrap();
     let mut out = BTreeSet::new();
     for part in src.split(".route(").skip(1) {
         let mut depth = 1;
@@ -36,7 +37,10 @@ fn routes() -> BTreeSet<(String, String)> {
         let call = &part[..end];
         let path = call.split('"').nth(1).unwrap().to_string();
         for (m, name) in [("get(", "GET"), ("post(", "POST"), ("put(", "PUT")] {
-            if call.contains(&format!(" {m}")) || call.contains(&format!(".{m}")) || call.contains(&format!("({m}")) {
+            if call.contains(&format!(" {m}"))
+                || call.contains(&format!(".{m}"))
+                || call.contains(&format!("({m}"))
+            {
                 out.insert((name.to_string(), path.clone()));
             }
         }
@@ -54,13 +58,20 @@ fn every_route_is_documented_and_every_documented_call_is_a_route() {
         .collect();
     let undocumented: Vec<_> = routes.difference(&docs).collect();
     let missing: Vec<_> = docs.difference(&routes).collect();
-    assert!(undocumented.is_empty(), "routes not in docs/api.md: {undocumented:?}");
-    assert!(missing.is_empty(), "documented calls the router lacks: {missing:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes not in docs/api.md: {undocumented:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "documented calls the router lacks: {missing:?}"
+    );
 }
 
 #[test]
 fn every_error_code_is_documented_with_its_one_status() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
     for code in Code::ALL {
         let status = minsheng::web::error::status(code.kind()).as_u16();
         let row = format!("| `{}` | {status} |", code.as_str());
@@ -73,7 +84,12 @@ fn bodies() -> Vec<(&'static str, &'static str)> {
     documented()
         .iter()
         .filter(|d| d.method != "GET" && d.path.starts_with("/api/") && d.body.starts_with("`{"))
-        .map(|d| (leak(&d.method), leak(&d.path.replace("{id}", "1").replace("{no}", "MS1"))))
+        .map(|d| {
+            (
+                leak(&d.method),
+                leak(&d.path.replace("{id}", "1").replace("{no}", "MS1")),
+            )
+        })
         .collect()
 }
 
@@ -148,8 +164,18 @@ async fn malformed_requests_get_the_api_error_on_every_route() {
         ("GET", "/results/abc".into(), 404, "not_found"),
         ("GET", "/results/999".into(), 404, "not_found"),
         ("GET", "/results/999/bundle.jsonl".into(), 404, "not_found"),
-        ("GET", "/api/public/projects/abc/history".into(), 404, "not_found"),
-        ("GET", "/api/public/projects/999/history".into(), 404, "not_found"),
+        (
+            "GET",
+            "/api/public/projects/abc/history".into(),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/public/projects/999/history".into(),
+            404,
+            "not_found",
+        ),
         ("GET", "/static/app.js".into(), 404, "no_route"),
     ];
     for (method, path, status, code) in cases {
@@ -160,9 +186,18 @@ async fn malformed_requests_get_the_api_error_on_every_route() {
             .unwrap();
         let got = r.status().as_u16();
         let j: Value = r.json().await.unwrap_or(Value::Null);
-        assert_eq!((got, j["code"].as_str()), (status, Some(code)), "{method} {path}: {j}");
+        assert_eq!(
+            (got, j["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {j}"
+        );
     }
-    for path in ["/api/rounds/999", "/api/rounds/999/counts", "/api/rounds/999/paper", "/api/rounds/999/result"] {
+    for path in [
+        "/api/rounds/999",
+        "/api/rounds/999/counts",
+        "/api/rounds/999/paper",
+        "/api/rounds/999/result",
+    ] {
         let (s, j) = staff.get(path).await;
         assert_eq!(s, 404, "{path}: {j}");
         assert_eq!(j["code"], "not_found", "{path}: {j}");

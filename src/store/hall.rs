@@ -193,7 +193,7 @@ impl Store {
     }
 
     pub async fn rounds(&self) -> Result<Vec<RoundRow>, StoreError> {
-        self.read(|c| all_rounds(c)).await
+        self.read(all_rounds).await
     }
 
     pub async fn round(&self, round_id: i64) -> Result<RoundRow, StoreError> {

@@ -183,8 +183,6 @@ pub struct Store {
     disk: Arc<DiskHealth>,
 }
 
-/// A staff account as the web edge sees it.
-
 fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -364,3 +362,7 @@ impl Store {
             .map_err(|_| SubmitError::Storage("writer stopped".into()))?
     }
 }
+
+#[cfg(test)]
+#[path = "checks_tests.rs"]
+mod checks_tests;

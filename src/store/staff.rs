@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// A staff account as the web edge sees it.
 #[derive(Clone, Debug)]
 pub struct Staff {
     pub id: i64,

@@ -2,6 +2,7 @@
 //! fields its answer promises. Every JSON answer the HTTP tests receive goes
 //! through [`check`], so a call that answers other than its row says fails
 //! the test that made it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -145,7 +146,11 @@ pub fn check(method: &str, path: &str, status: u16, body: &Value) {
     if status >= 400 {
         let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["code", "error"], "{method} {path} → {status}: {body}");
+        assert_eq!(
+            keys,
+            ["code", "error"],
+            "{method} {path} → {status}: {body}"
+        );
         return;
     }
     let doc = find(method, path)
