@@ -57,25 +57,30 @@ pub fn sheets(data: &[u8]) {
     }
 }
 
-/// JSON bodies the API takes — the public suggestion form included — and
-/// the rules applied to them.
+/// JSON bodies the API takes — the public suggestion form included — read
+/// by the server's own body reader (duplicate keys and unknown fields
+/// refused), and the rules applied to them.
 pub fn api_bodies(data: &[u8]) {
-    if let Ok(s) = parse_record::<SuggestionInput>(data) {
+    use minsheng::web::error::parse_json;
+    if let Ok(s) = parse_json::<SuggestionInput>(data) {
         let _ = s.problems();
     }
-    if let Ok(p) = parse_record::<ProjectDoc>(data) {
+    if let Ok(p) = parse_json::<ProjectDoc>(data) {
         let _ = p.problems();
         let _ = p.lines();
     }
-    if let Ok(a) = parse_record::<Assessment>(data) {
+    if let Ok(a) = parse_json::<Assessment>(data) {
         let _ = a.problems();
     }
-    let _ = parse_record::<Meeting>(data);
-    if let Ok(r) = parse_record::<Reading>(data) {
+    let _ = parse_json::<Meeting>(data);
+    if let Ok(r) = parse_json::<Reading>(data) {
         let _ = r.normalized().marks();
     }
+    if let Ok(d) = parse_json::<RoundDraft>(data) {
+        let _ = d.check();
+    }
     let _ = parse_record::<RoundDraft>(data);
-    let _ = serde_json::from_slice::<serde_json::Value>(data);
+    let _ = minsheng::web::error::no_duplicate_keys(data);
 }
 
 /// The upstream audit log as `audit-verify` reads it.
