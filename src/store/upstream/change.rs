@@ -53,6 +53,19 @@ impl UpTx<'_> {
         Ok(role)
     }
 
+    /// Project `id`, still in the running; refused (with `then` after its
+    /// state) once excluded or merged.
+    fn live_project(&self, id: i64, then: &str) -> Result<ProjectRow, StoreError> {
+        let p = self.read().project(id)?;
+        if !p.status.live() {
+            return Err(StoreError::conflict(format!(
+                "项目已{}{then}",
+                p.status.label_zh()
+            )));
+        }
+        Ok(p)
+    }
+
     /// The year's stage must allow `action`.
     pub fn require(&self, action: Action) -> Result<YearRow, StoreError> {
         let y = self.read().the_year()?;
@@ -146,10 +159,7 @@ impl UpTx<'_> {
         action: Action,
     ) -> Result<(i64, String), StoreError> {
         let y = self.require(action)?;
-        let p = input.problems();
-        if !p.is_empty() {
-            return Err(invalid(&p));
-        }
+        complete(input.problems())?;
         let tracking_no = self.new_tracking_no(y.year)?;
         let channel = to_value(&input.channel);
         self.tx.execute(
@@ -251,10 +261,7 @@ impl UpTx<'_> {
         suggestions: &[i64],
     ) -> Result<i64, StoreError> {
         let y = self.require(Action::Declare)?;
-        let p = doc.problems();
-        if !p.is_empty() {
-            return Err(invalid(&p));
-        }
+        complete(doc.problems())?;
         self.tx.execute(
             "INSERT INTO projects (year, department, status, doc) VALUES (?1, ?2, 'declared', ?3)",
             params![y.year, department, to_canonical_string(doc)],
@@ -283,17 +290,8 @@ impl UpTx<'_> {
         action: Action,
     ) -> Result<(), StoreError> {
         self.require(action)?;
-        let p = doc.problems();
-        if !p.is_empty() {
-            return Err(invalid(&p));
-        }
-        let before = self.read().project(id)?;
-        if !before.status.live() {
-            return Err(StoreError::conflict(format!(
-                "项目已{}，不能修改",
-                before.status.label_zh()
-            )));
-        }
+        complete(doc.problems())?;
+        let before = self.live_project(id, "，不能修改")?;
         if action == Action::Amend && !before.status.open_to_department() {
             return Err(StoreError::conflict(format!(
                 "项目已{}，承办部门不能再自行修改；如需修改请联系工作组",
@@ -312,17 +310,8 @@ impl UpTx<'_> {
     /// 审核论证: the four findings and the conclusion.
     pub fn assess(&mut self, id: i64, a: &Assessment) -> Result<(), StoreError> {
         self.require(Action::Assess)?;
-        let p = a.problems();
-        if !p.is_empty() {
-            return Err(invalid(&p));
-        }
-        let before = self.read().project(id)?;
-        if !before.status.live() {
-            return Err(StoreError::conflict(format!(
-                "项目已{}",
-                before.status.label_zh()
-            )));
-        }
+        complete(a.problems())?;
+        let before = self.live_project(id, "")?;
         let missing = before.doc.sign_off_missing();
         if !missing.is_empty() {
             return Err(StoreError::conflict(format!(
@@ -372,13 +361,7 @@ impl UpTx<'_> {
     pub fn exclude(&mut self, id: i64, reason: Exclusion, note: &str) -> Result<(), StoreError> {
         self.require(Action::Exclude)?;
         check_exclusion(reason, note, &self.read().majors()?).map_err(StoreError::invalid)?;
-        let before = self.read().project(id)?;
-        if !before.status.live() {
-            return Err(StoreError::conflict(format!(
-                "项目已{}",
-                before.status.label_zh()
-            )));
-        }
+        let before = self.live_project(id, "")?;
         let ex = json!({"reason": reason, "label": reason.label_zh(), "note": note});
         self.tx.execute(
             "UPDATE projects SET status = 'excluded', exclusion = ?2 WHERE id = ?1",
@@ -399,10 +382,7 @@ impl UpTx<'_> {
         if sources.len() < 2 {
             return Err(StoreError::invalid("合并至少需要两个项目"));
         }
-        let p = doc.problems();
-        if !p.is_empty() {
-            return Err(invalid(&p));
-        }
+        complete(doc.problems())?;
         let mut suggestions = vec![];
         let mut department = String::new();
         let mut status = ProjectStatus::Declared;
@@ -652,5 +632,14 @@ impl UpTx<'_> {
             Some(json!({"stage": Stage::Vote, "note": "候选清单交付票决"})),
         )?;
         Ok(round_id)
+    }
+}
+
+/// A form with every element its rules ask for; else each missing one named.
+fn complete(problems: Vec<Problem>) -> Result<(), StoreError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(&problems))
     }
 }
