@@ -65,6 +65,7 @@ codes! {
     LoginRequired => "login_required", Unauthorized;
     BadLogin => "bad_login", Unauthorized;
     CheckinRequired => "checkin_required", Unauthorized;
+    CheckinFailed => "checkin_failed", Unauthorized;
     Forbidden => "forbidden", Forbidden;
     Csrf => "csrf", Forbidden;
     CredentialUnknown => "credential_unknown", Forbidden;

@@ -107,6 +107,15 @@ impl Signer {
             path: dir.into(),
             source,
         })?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| KeyError::Io {
+                    path: dir.into(),
+                    source,
+                },
+            )?;
+        }
         let key_path = dir.join(format!("{name}.key"));
         if key_path.exists() {
             return Err(KeyError::Exists(key_path));
@@ -127,7 +136,7 @@ impl Signer {
             }
         })?;
         let text = format!("{}\n", self.public_key());
-        let pub_path = write_whole(dir, &format!("{name}.pub"), &text, 0o644)?;
+        let pub_path = write_whole(dir, &format!("{name}.pub"), &text, 0o600)?;
         Ok((key_path, pub_path))
     }
 

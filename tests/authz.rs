@@ -274,5 +274,5 @@ async fn markup_comes_back_inert_and_big_bodies_are_refused() {
         Some(json!({"number": evil, "code": evil})),
     )
     .await;
-    assert_eq!(s, 404);
+    assert_eq!(s, 401, "refused as a wrong number or code, like any other");
 }

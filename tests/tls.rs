@@ -20,7 +20,7 @@ async fn the_server_speaks_tls_from_pem_files_and_refuses_plain_http() {
     );
 
     let data = dir.path().join("data");
-    let (state, _) = minsheng::server::prepare(&data, false).await.unwrap();
+    let (state, created) = minsheng::server::prepare(&data, false).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -42,6 +42,22 @@ async fn the_server_speaks_tls_from_pem_files_and_refuses_plain_http() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Under TLS the session cookie is Secure: a browser never sends it in clear.
+    let (user, password, _) = &created.accounts[0];
+    let r = client
+        .post(format!("https://localhost:{port}/api/login"))
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("ms_staff="), "{cookie}");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     // A client that does not trust the certificate gets no answer, nor does plain HTTP.
     assert!(reqwest::get(format!("https://localhost:{port}/api/hall"))
         .await

@@ -33,8 +33,12 @@ pub struct Services {
     ballot_cache: Mutex<Option<Arc<tablet::BallotView>>>,
     /// Failed logins per user name (see [`auth`]).
     logins: auth::Limiter<String>,
-    /// Public suggestions per address (see [`upstream`]).
+    /// Public suggestions per address (see [`public`]).
     public_posts: auth::Limiter<std::net::IpAddr>,
+    /// Tracking-number lookups per address (see [`public`]).
+    lookups: auth::Limiter<std::net::IpAddr>,
+    /// Failed tablet check-ins per address (see [`tablet`]).
+    checkins: auth::Limiter<std::net::IpAddr>,
 }
 
 impl Services {
@@ -52,6 +56,8 @@ impl Services {
             ballot_cache: Mutex::new(None),
             logins: auth::Limiter::default(),
             public_posts: auth::Limiter::default(),
+            lookups: auth::Limiter::default(),
+            checkins: auth::Limiter::default(),
         }
     }
 

@@ -88,6 +88,9 @@ pub struct PublicYear {
     pub meetings: Vec<PublicMeeting>,
 }
 
+/// Tracking-number lookups per address per minute.
+pub const LOOKUPS_PER_MINUTE: u32 = 20;
+
 /// Public suggestions per address per hour.
 pub const PUBLIC_PER_HOUR: u32 = 10;
 
@@ -161,7 +164,16 @@ impl Services {
         })
     }
 
-    pub async fn track(&self, no: String) -> Result<Tracked> {
+    /// A tracking-number lookup, within the per-address quota (numbers
+    /// cannot be enumerated).
+    pub async fn track(&self, from: std::net::IpAddr, no: String) -> Result<Tracked> {
+        if !self.lookups.quota(
+            &from,
+            LOOKUPS_PER_MINUTE,
+            std::time::Duration::from_secs(60),
+        ) {
+            return Err(Error::new(Code::SlowDown, "查询过于频繁，请一分钟后再试"));
+        }
         let s = self
             .store
             .upstream_read(move |r| r.track(&no))

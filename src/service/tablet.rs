@@ -11,6 +11,7 @@ use crate::core::record::*;
 use crate::error::{Code, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What a ballot shows: the open round's manifest without its credentials.
@@ -116,13 +117,26 @@ impl Services {
         Ok(Some(view))
     }
 
-    /// 签到 on a tablet: the deputy's number and 签到码.
-    pub async fn tablet_checkin(&self, req: CheckinReq) -> Result<CheckedIn> {
+    /// 签到 on a tablet: the deputy's number and 签到码. Failures slow the
+    /// address they come from (never the deputy: a guesser on another
+    /// device cannot lock the deputy out); staff can always check a deputy
+    /// in at the console.
+    pub async fn tablet_checkin(&self, from: IpAddr, req: CheckinReq) -> Result<CheckedIn> {
+        if let Err(wait) = self.checkins.attempt(&from) {
+            return Err(Error::new(
+                Code::SlowDown,
+                format!(
+                    "签到失败次数过多，请 {} 秒后再试；也可请工作人员在控制台为您签到",
+                    wait.as_secs() + 1
+                ),
+            ));
+        }
         let token = random_token()?;
         let d = self
             .store
             .tablet_checkin(req.number.trim().to_string(), req.code, token_hash(&token))
             .await?;
+        self.checkins.clear(&from);
         Ok(CheckedIn {
             deputy: TabletDeputy {
                 name: d.name,

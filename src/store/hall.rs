@@ -123,11 +123,16 @@ impl Store {
                     |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
                 )
                 .optional()?;
+            // An unknown number and a wrong code answer the same, so the
+            // roster cannot be read off the answers.
+            let refused = || {
+                StoreError::refused(crate::error::Code::CheckinFailed, "代表编号或签到码不正确")
+            };
             let Some((mut d, expected)) = d else {
-                return Err(StoreError::NotFound("该代表编号"));
+                return Err(refused());
             };
             if !constant_time_eq(expected.as_bytes(), code.trim().as_bytes()) {
-                return Err(StoreError::conflict("签到码不正确"));
+                return Err(refused());
             }
             tx.execute("UPDATE deputies SET present = 1 WHERE id = ?1", [d.id])?;
             tx.execute(
@@ -430,6 +435,9 @@ impl Tx<'_> {
             "DELETE FROM credential_stack WHERE round_id = ?1",
             [round_id],
         )?;
+        // Tablet sessions end with the round: the next round's ballot goes
+        // only to a deputy who checks in again.
+        tx.execute("DELETE FROM tablet_sessions", [])?;
         paper::wipe_printed(tx, round_id)?;
         self.forget.push(round_id);
         Ok(result)

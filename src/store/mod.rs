@@ -194,6 +194,12 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
+/// Sets `path`'s mode (the data dir 0700, its files 0600).
+pub fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
@@ -208,12 +214,33 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
 impl Store {
     /// Opens (creating if need be) `DIR/minsheng.db`, applies the migrations
     /// and starts the writer thread.
+    ///
+    /// The data dir is the owner's alone: the dir 0700 and the database with
+    /// its WAL and shared-memory files 0600 (the database file is made 0600
+    /// before SQLite first opens it, and SQLite gives its WAL and SHM the
+    /// database's mode).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::System(format!("{}: {e}", dir.display())))?;
+        let sys = |p: &Path, e: std::io::Error| StoreError::System(format!("{}: {e}", p.display()));
+        std::fs::create_dir_all(dir).map_err(|e| sys(dir, e))?;
+        owner_only(dir, 0o700).map_err(|e| sys(dir, e))?;
         let path = dir.join(DB_FILE);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| sys(&path, e))?;
+        }
         let mut conn = open_connection(&path)?;
         migrate(&mut conn)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = dir.join(format!("{DB_FILE}{suffix}"));
+            if f.exists() {
+                owner_only(&f, 0o600).map_err(|e| sys(&f, e))?;
+            }
+        }
         let reader = open_connection(&path)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let disk = Arc::new(DiskHealth::default());

@@ -6,13 +6,18 @@ use super::error::{ApiResult, Body};
 use super::St;
 use crate::service::auth::SESSION_SECONDS;
 use crate::service::tablet::{CheckinReq, IssuedBallot, ReceiptView, SubmitReq, TabletState};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
+use std::net::SocketAddr;
 
-pub async fn checkin(State(st): St, Body(req): Body<CheckinReq>) -> ApiResult<Response> {
-    let c = st.tablet_checkin(req).await?;
+pub async fn checkin(
+    State(st): St,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Body(req): Body<CheckinReq>,
+) -> ApiResult<Response> {
+    let c = st.tablet_checkin(addr.ip(), req).await?;
     let cookie = set_cookie(&st, TABLET_COOKIE, &c.token, SESSION_SECONDS);
     Ok(with_cookie(Json(c.deputy), cookie))
 }

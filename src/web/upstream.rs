@@ -252,8 +252,12 @@ pub async fn public_suggest(
     Ok(Json(st.public_suggest(addr.ip(), input).await?))
 }
 
-pub async fn public_track(State(st): St, P(no): P<String>) -> ApiResult<Json<Tracked>> {
-    Ok(Json(st.track(no).await?))
+pub async fn public_track(
+    State(st): St,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    P(no): P<String>,
+) -> ApiResult<Json<Tracked>> {
+    Ok(Json(st.track(addr.ip(), no).await?))
 }
 
 pub async fn public_year(State(st): St) -> ApiResult<Json<PublicYear>> {
