@@ -422,6 +422,114 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
     }
 }
 
+/// Everything the tablet's browser keeps, as one string.
+async fn storage(c: &Client) -> String {
+    let js = "return JSON.stringify([Object.assign({}, localStorage), Object.assign({}, sessionStorage)]);";
+    c.execute(js, vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Checks a deputy in on the tablet page and waits for the ballot.
+async fn check_in_on(c: &Client, number: &str, code: &str) {
+    visible(c, "#checkin").await;
+    for (id, v) in [("number", number), ("code", code)] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(v).await.unwrap();
+    }
+    click(c, "#checkin-form button").await;
+    visible(c, "#candidates .card").await;
+}
+
+/// Marks 项目1 赞成, reviews and confirms; the receipt's short hash.
+async fn vote_on(c: &Client) -> String {
+    click(c, "button[aria-label='项目1：赞成']").await;
+    click(c, "#next").await;
+    visible(c, "#review").await;
+    click(c, "#confirm").await;
+    for _ in 0..100 {
+        let done = c
+            .execute("return !document.getElementById('done').hidden;", vec![])
+            .await
+            .unwrap();
+        if done == Value::Bool(true) {
+            return text(c, "#r-hash").await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no receipt; the page says: {}", text(c, "#msg").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_on_a_tablet_outlives_the_deputy() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let staff = app.login().await;
+    let id = open_round(&staff, 5).await;
+    let codes = codes(&staff).await;
+    let c = browser(&d, 1280, 800).await;
+    c.goto(&format!("{base}/tablet")).await.unwrap();
+
+    // The first deputy votes; until 完成 the tablet keeps the ballot and receipt.
+    check_in_on(&c, &codes[0].0, &codes[0].1).await;
+    let held = storage(&c).await;
+    let credential: String = serde_json::from_str::<Value>(&held).unwrap()[0]
+        .as_object()
+        .unwrap()
+        .values()
+        .find_map(|v| {
+            let s: Value = serde_json::from_str(v.as_str()?).ok()?;
+            Some(s["credential"].as_str()?.to_string())
+        })
+        .expect("the ballot is kept while the deputy votes (a reload keeps the marks)");
+    let receipt = vote_on(&c).await;
+    assert!(storage(&c).await.contains(&receipt));
+    shot(&c, "tablet-receipt-finish").await;
+    // 完成: nothing of theirs stays, and the tablet is ready for the next.
+    click(&c, "#finish").await;
+    visible(&c, "#checkin").await;
+    let left = storage(&c).await;
+    for secret in [&credential, &receipt] {
+        assert!(
+            !left.contains(secret.as_str()),
+            "{secret} left on the tablet: {left}"
+        );
+    }
+    let st: Value = c
+        .execute(
+            "return fetch('/api/tablet/state').then(r => r.json());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(st["deputy"].is_null(), "the session ended too: {st}");
+
+    // The next deputy checks in normally on the same tablet and votes.
+    check_in_on(&c, &codes[1].0, &codes[1].1).await;
+    let second = vote_on(&c).await;
+    assert_ne!(second, receipt);
+    // They walk away without 完成; the round closes: the tablet forgets.
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    visible(&c, "#checkin").await;
+    let left = storage(&c).await;
+    assert!(
+        !left.contains(&second),
+        "the receipt outlived the round: {left}"
+    );
+    assert!(!left.contains("ms_ballot_"), "{left}");
+    let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(counts["returned"], 2, "{counts}");
+    c.close().await.unwrap();
+}
+
 /// A server on a port of our choosing over `data`, stopped by the sender.
 async fn server_on(
     data: &std::path::Path,

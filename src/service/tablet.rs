@@ -147,6 +147,14 @@ impl Services {
         })
     }
 
+    /// 完成: the tablet's session ends; the next deputy checks in afresh.
+    pub async fn tablet_checkout(&self, token: Option<&str>) -> Result<super::Done> {
+        if let Some(t) = token {
+            self.store.tablet_checkout(token_hash(t)).await?;
+        }
+        Ok(super::DONE)
+    }
+
     pub async fn tablet_state(&self, token: Option<&str>) -> Result<TabletState> {
         let deputy = match token {
             Some(t) => self.store.tablet_deputy(token_hash(t)).await?,

@@ -145,6 +145,18 @@ impl Store {
         .await
     }
 
+    /// Ends a tablet session (完成: the deputy hands the tablet back).
+    pub async fn tablet_checkout(&self, token_hash: String) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM tablet_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn tablet_deputy(&self, token_hash: String) -> Result<Option<Deputy>, StoreError> {
         self.read(move |c| {
             Ok(c.query_row(

@@ -77,6 +77,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/static/{file}", get(assets::script))
         // tablets (deputies)
         .route("/api/tablet/checkin", post(tablet::checkin))
+        .route("/api/tablet/checkout", post(tablet::checkout))
         .route("/api/tablet/state", get(tablet::state))
         .route("/api/tablet/ballot", post(tablet::ballot))
         .route("/api/ballots", post(tablet::submit))

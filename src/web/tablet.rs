@@ -22,6 +22,16 @@ pub async fn checkin(
     Ok(with_cookie(Json(c.deputy), cookie))
 }
 
+/// 完成: ends the tablet's session and clears its cookie.
+pub async fn checkout(State(st): St, h: HeaderMap) -> ApiResult<Response> {
+    let token = cookie(&h, TABLET_COOKIE);
+    let done = st.tablet_checkout(token.as_deref()).await?;
+    Ok(with_cookie(
+        Json(done),
+        set_cookie(&st, TABLET_COOKIE, "", 0),
+    ))
+}
+
 pub async fn state(State(st): St, h: HeaderMap) -> ApiResult<Json<TabletState>> {
     let token = cookie(&h, TABLET_COOKIE);
     Ok(Json(st.tablet_state(token.as_deref()).await?))
