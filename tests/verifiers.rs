@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
+        .join("docs/spec/v1/vectors")
         .join(name)
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent verifier for minsheng tally-record-v1 bundles.
 
-Written from the spec page alone (tally-record-v1.md, counting-rules.md), with
+Written from the spec page alone (docs/spec/v1/: tally-record-v1.md, counting-rules.md), with
 nothing but the Python 3 standard library, so that an observer can read all
 of it in one sitting and trust none of minsheng's own code.
 

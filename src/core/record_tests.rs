@@ -3,7 +3,7 @@ use super::*;
 use crate::core::canon::{reference, to_canonical_string};
 
 pub(crate) fn vector_lines(name: &str) -> Vec<String> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/docs/spec/v1/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
