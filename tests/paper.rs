@@ -424,130 +424,230 @@ async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verif
     assert!(first < second);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn printed_ballots_render_to_a_pdf_whose_qr_codes_hold_every_credential() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
+/// The first Chromium on the PATH, or `None` when the test may skip.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
         .find(|b| {
             std::process::Command::new(b)
                 .arg("--version")
                 .output()
                 .is_ok_and(|o| o.status.success())
-        })
-    else {
+        });
+    if found.is_none() {
         if std::env::var_os("MINSHENG_SKIP_BROWSER").is_some() {
             eprintln!("SKIPPED: no Chromium (MINSHENG_SKIP_BROWSER is set)");
-            return;
+            return None;
         }
         panic!("Chromium is not installed: run `apt-get install chromium poppler-utils` (.ci/run does), or set MINSHENG_SKIP_BROWSER=1 to skip this test knowingly");
-    };
+    }
+    found
+}
+
+/// `n` candidates as staff write them: the demo's twelve, then more of
+/// the same kind.
+fn candidates(n: usize) -> Value {
+    let more = [
+        ("城区雨污分流改造及排水管网提升工程", "区住房和城乡建设局"),
+        ("公交线路优化和候车亭新建", "区交通运输局"),
+        ("社区卫生服务中心设备更新", "区卫生健康委员会"),
+        ("农村牧区饮水安全巩固提升", "区水务局"),
+        ("背街小巷路灯安装和道路硬化", "区住房和城乡建设局"),
+        ("公共体育场地和全民健身设施补短板", "区文化旅游体育局"),
+        ("居家养老服务站点建设", "区民政局"),
+        ("校园周边交通安全设施完善", "区公安分局"),
+    ];
+    let mut list: Vec<Value> = minsheng::demo::candidates()
+        .into_iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    for (i, (name, unit)) in more.iter().enumerate() {
+        list.push(json!({"id": format!("P{:02}", 13 + i), "name": name, "lead_unit": unit,
+                         "investment_yuan": 1_500_000 + 100_000 * i as u64, "deadline": "2027-12-31", "summary": ""}));
+    }
+    list.truncate(n);
+    Value::Array(list)
+}
+
+/// Prints `count` ballots of a round over `n` candidates, `per_page` asked
+/// for, through Chromium to PDF; the print page's HTML, the PDF's text, the
+/// number of pages, and every QR code read back by rqrr — a decoder other
+/// than the encoder that drew them — as against the codes printed.
+struct Printed {
+    html: String,
+    /// The PDF's text, white space removed.
+    flat: String,
+    pages: usize,
+    /// The QR codes read back, sorted.
+    found: Vec<String>,
+    /// The QR codes printed, sorted.
+    want: Vec<String>,
+    /// Each credential as printed in words.
+    groups: Vec<String>,
+}
+
+async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
+    let chromium = chromium().unwrap();
     let app = TestApp::spawn().await;
     let mishu = app.login().await;
     let (s, _) = mishu
         .post_text("/api/deputies/import", roster_csv(12))
         .await;
     assert_eq!(s, 200);
-    let (_, j) = mishu.post("/api/rounds", common::app::draft()).await;
+    let mut draft = common::app::draft();
+    draft["candidates"] = candidates(n);
+    draft["rules"]["seats"] = json!(n.min(10));
+    draft["rules"]["max_for"] = json!(n.min(10));
+    let (s, j) = mishu.post("/api/rounds", draft).await;
+    assert_eq!(s, 200, "{j}");
     let id = j["id"].as_i64().unwrap();
     let (s, _) = mishu
         .post(&format!("/api/rounds/{id}/open"), json!({}))
         .await;
     assert_eq!(s, 200);
-    for per_page in [1, 2] {
-        let (html, creds) = print_batch(&mishu, id, 5).await;
-        let html = if per_page == 2 {
-            let url = format!("{}/console/print/{id}/2?per_page=2", app.base);
-            mishu.c.get(url).send().await.unwrap().text().await.unwrap()
-        } else {
-            html
-        };
-        let dir = app.dir.path().join(format!("print-{per_page}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let page = dir.join("ballots.html");
-        std::fs::write(&page, &html).unwrap();
-        let pdf = dir.join("ballots.pdf");
-        let out = std::process::Command::new(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--no-pdf-header-footer",
-            ])
-            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-            .arg(format!("--print-to-pdf={}", pdf.display()))
-            .arg(format!("file://{}", page.display()))
+    let (_, creds) = print_batch(&mishu, id, count).await;
+    let url = format!("{}/console/print/{id}/1?per_page={per_page}", app.base);
+    let html = mishu.c.get(url).send().await.unwrap().text().await.unwrap();
+    let dir = app.dir.path().join(format!("print-{n}-{per_page}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("ballots.html");
+    std::fs::write(&page, &html).unwrap();
+    let pdf = dir.join("ballots.pdf");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        pdf.exists(),
+        "chromium made no PDF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let mut want: Vec<String> = creds.iter().map(|c| qr(c, 1)).collect();
+    want.sort();
+    // Read the pages back as a scanner would: at 150 dpi, and again at a
+    // finer resolution for any code the decoder missed (rqrr's finder is
+    // stricter than a hall scanner). Each code must be found exactly once.
+    let mut found: Vec<String> = vec![];
+    let mut pages_n = 0;
+    for dpi in ["150", "300"] {
+        let prefix = dir.join(format!("page-{dpi}"));
+        let out = std::process::Command::new("pdftoppm")
+            .args(["-r", dpi, "-gray", "-png"])
+            .arg(&pdf)
+            .arg(&prefix)
             .output()
-            .unwrap();
-        assert!(
-            pdf.exists(),
-            "chromium made no PDF: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut want: Vec<String> = creds.iter().map(|c| qr(c, 1)).collect();
-        want.sort();
-        // Read the pages back as a scanner would: at 150 dpi, and again at a
-        // finer resolution for any code the decoder missed (rqrr's finder is
-        // stricter than a hall scanner). Each code must be found exactly once.
-        let mut found: Vec<String> = vec![];
-        for dpi in ["150", "300"] {
-            let prefix = dir.join(format!("page-{dpi}"));
-            let out = std::process::Command::new("pdftoppm")
-                .args(["-r", dpi, "-gray", "-png"])
-                .arg(&pdf)
-                .arg(&prefix)
-                .output()
-                .expect("pdftoppm (poppler-utils) is needed to read the PDF back");
-            assert!(out.status.success());
-            let mut pages: Vec<_> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| {
-                    p.extension().is_some_and(|e| e == "png")
-                        && p.file_name()
-                            .unwrap()
-                            .to_string_lossy()
-                            .starts_with(&format!("page-{dpi}"))
-                })
-                .collect();
-            pages.sort();
-            let want_pages = if per_page == 1 { 5 } else { 3 };
-            assert_eq!(pages.len(), want_pages, "one ballot a page, or two");
-            // MINSHENG_SCREENS=DIR keeps the rendered pages (for docs/screens).
-            if let (Some(keep), "150") = (std::env::var_os("MINSHENG_SCREENS"), dpi) {
-                std::fs::create_dir_all(&keep).unwrap();
-                std::fs::copy(
-                    &pages[0],
-                    std::path::Path::new(&keep).join(format!("paper-ballot-{per_page}up.png")),
-                )
-                .unwrap();
-            }
-            let mut this: Vec<String> = pages.iter().flat_map(|p| decode_qr(p)).collect();
-            this.sort();
-            let mut unique = this.clone();
-            unique.dedup();
-            assert_eq!(unique.len(), this.len(), "a code printed twice");
-            for code in this {
-                if !found.contains(&code) {
-                    found.push(code);
-                }
-            }
-            found.sort();
-            if found == want {
-                break;
+            .expect("pdftoppm (poppler-utils) is needed to read the PDF back");
+        assert!(out.status.success());
+        let mut pages: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.extension().is_some_and(|e| e == "png")
+                    && p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(&format!("page-{dpi}"))
+            })
+            .collect();
+        pages.sort();
+        pages_n = pages.len();
+        // MINSHENG_SCREENS=DIR keeps the rendered pages (for docs/screens).
+        if let (Some(keep), "150") = (std::env::var_os("MINSHENG_SCREENS"), dpi) {
+            std::fs::create_dir_all(&keep).unwrap();
+            let name = format!("paper-ballot-{n}-projects-{per_page}up.png");
+            std::fs::copy(&pages[0], std::path::Path::new(&keep).join(name)).unwrap();
+        }
+        let mut this: Vec<String> = pages.iter().flat_map(|p| decode_qr(p)).collect();
+        this.sort();
+        let mut unique = this.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), this.len(), "a code printed twice");
+        for code in this {
+            if !found.contains(&code) {
+                found.push(code);
             }
         }
+        found.sort();
+        if found == want {
+            break;
+        }
+    }
+    Printed {
+        html,
+        flat: text.split_whitespace().collect(),
+        pages: pages_n,
+        found,
+        want,
+        groups: creds.iter().map(|c| c.grouped()).collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_ballots_render_to_a_pdf_whose_qr_codes_hold_every_credential() {
+    if chromium().is_none() {
+        return;
+    }
+    // (projects, asked per page, ballots, pages expected, printed per page)
+    for (n, per_page, count, pages, printed) in [
+        (5, 1, 5, 5, 1),
+        (5, 2, 5, 3, 2),
+        (12, 2, 6, 3, 2),
+        (20, 1, 3, 3, 1),
+        (20, 2, 4, 4, 1),
+    ] {
+        let p = print_and_read(n, per_page, count).await;
+        let case = format!("{n} projects, {per_page} a page asked");
+        assert_eq!(p.pages, pages, "{case}: pages");
         assert_eq!(
-            found, want,
-            "every printed credential is on the paper, once"
+            p.found, p.want,
+            "{case}: every printed credential is on the paper, once, and readable"
+        );
+        // Every ballot carries every project and its readable credential:
+        // nothing is cut off at the bottom of a half page.
+        let last = candidates(n)[n - 1]["name"].as_str().unwrap().to_string();
+        assert_eq!(
+            p.flat.matches(&last).count(),
+            count as usize,
+            "{case}: the last project ({last}) on every ballot"
+        );
+        for g in &p.groups {
+            let g: String = g.split_whitespace().collect();
+            assert!(
+                p.flat.contains(&g),
+                "{case}: the credential {g} printed in words"
+            );
+        }
+        let fell_back = p.html.contains("每页两张放不下");
+        assert_eq!(
+            fell_back,
+            per_page == 2 && printed == 1,
+            "{case}: says so when two do not fit"
         );
     }
 }
 
-/// Every QR code on a page image.
+/// Every QR code on a page image, as a scanner pointed at each would read
+/// it: the whole page, then overlapping bands a quarter of the page high
+/// (rqrr, like the quirc it follows, gives up on a page with too many
+/// square-ish shapes — a long table of boxes — before it reaches the code).
 fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
     let decoder = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(png_path).unwrap(),
@@ -557,12 +657,26 @@ fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
     let info = reader.next_frame(&mut buf).unwrap();
     let (w, h) = (info.width as usize, info.height as usize);
     let channels = info.line_size / w;
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-        buf[y * info.line_size + x * channels]
-    });
-    img.detect_grids()
-        .into_iter()
-        // A grid that does not decode at this resolution is read again at the next.
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-        .collect()
+    let read = |top: usize, height: usize| -> Vec<String> {
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, height, |x, y| {
+            buf[(top + y) * info.line_size + x * channels]
+        });
+        img.detect_grids()
+            .into_iter()
+            // A grid that does not decode at this resolution is read again at the next.
+            .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+            .collect()
+    };
+    let mut codes = read(0, h);
+    let band = h / 4;
+    let mut top = 0;
+    while top + band <= h {
+        for c in read(top, band) {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+        top += band / 2;
+    }
+    codes
 }

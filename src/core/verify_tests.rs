@@ -6,7 +6,10 @@ use super::*;
 
 #[test]
 fn one_worker_or_many_give_the_same_answer() {
-    let path = format!("{}/docs/spec/v1/vectors/good-basic.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/docs/spec/v1/vectors/good-basic.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
     for threads in [1, 2, 7] {
         let opts = Options {
             threads,
@@ -42,7 +45,10 @@ fn truncated_and_garbage_input_fails_cleanly() {
 
 #[test]
 fn given_tally_hash_authority_key_and_head_are_checked() {
-    let path = format!("{}/docs/spec/v1/vectors/good-basic.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/docs/spec/v1/vectors/good-basic.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let open = || std::fs::File::open(&path).unwrap();
     let wrong = Hash::of_bytes(b"wrong");
     let e = verify_bundle(

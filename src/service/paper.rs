@@ -172,7 +172,31 @@ pub struct BallotSheets {
     pub candidates: Vec<SheetCandidate>,
     pub sheets: Vec<Sheet>,
     pub two_per_page: bool,
+    /// Two a page were asked for but do not fit: printed one a page, and
+    /// the page says so.
+    pub two_did_not_fit: bool,
+    /// The QR code and the credential in words beside the heading rather
+    /// than at the foot: two a page, or a long list one a page.
+    pub qr_beside: bool,
     pub batch: i64,
+}
+
+/// Would a ballot with these projects fit half an A4 page (134 mm) in the
+/// two-a-page layout? An estimate in millimetres of the layout's own sizes:
+/// the heading with the QR beside it, the instructions, the table's header,
+/// and each row — taller when a long name wraps in its column.
+pub fn fits_two_per_page(candidates: &[SheetCandidate]) -> bool {
+    const HALF_PAGE: f64 = 134.0;
+    const FIXED: f64 = 32.0 + 13.0 + 5.0 + 6.0; // heading and QR, instructions, table head, margins
+    const CHARS_PER_LINE: usize = 17; // the name column at 8.5 pt
+    let rows: f64 = candidates
+        .iter()
+        .map(|c| {
+            let lines = c.name.chars().count().div_ceil(CHARS_PER_LINE).max(1);
+            (lines as f64 * 3.6 + 1.4).max(6.4)
+        })
+        .sum();
+    FIXED + rows <= HALF_PAGE
 }
 
 impl BallotSheets {
@@ -184,7 +208,7 @@ impl BallotSheets {
         two_per_page: bool,
         batch: i64,
     ) -> BallotSheets {
-        BallotSheets {
+        let mut sheets = BallotSheets {
             title: manifest.title.clone(),
             assembly: manifest.assembly.clone(),
             round: manifest.round,
@@ -212,8 +236,16 @@ impl BallotSheets {
                 })
                 .collect(),
             two_per_page,
+            two_did_not_fit: false,
+            qr_beside: false,
             batch,
+        };
+        if two_per_page && !fits_two_per_page(&sheets.candidates) {
+            sheets.two_per_page = false;
+            sheets.two_did_not_fit = true;
         }
+        sheets.qr_beside = sheets.two_per_page || sheets.candidates.len() > 12;
+        sheets
     }
 }
 
@@ -419,5 +451,44 @@ impl Services {
             .enter_paper(id, req.commitment, chief.id, reading, ReadBy::Chief, None)
             .await?;
         outcome(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Vec<SheetCandidate> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| SheetCandidate {
+                no: i + 1,
+                name: n.to_string(),
+                lead_unit: "区住房和城乡建设局".into(),
+                investment: "100.00 万元".into(),
+                deadline: "2027年12月31日".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_a_page_while_the_list_fits_half_a_page() {
+        let demo: Vec<String> = crate::demo::candidates()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let demo: Vec<&str> = demo.iter().map(String::as_str).collect();
+        assert!(fits_two_per_page(&named(&demo)), "the demo's 12 projects");
+        assert!(fits_two_per_page(&named(&["短名"; 5])));
+        assert!(
+            !fits_two_per_page(&named(&["短名"; 20])),
+            "20 projects do not fit half a page"
+        );
+        let long = "城区雨污分流改造及排水管网提升工程和背街小巷道路硬化";
+        assert!(
+            !fits_two_per_page(&named(&[long; 12])),
+            "long names wrap and take room"
+        );
     }
 }
