@@ -15,18 +15,27 @@ function el(tag, text, cls) {
 }
 
 /**
- * Shows a message in the page's #msg box; empty text clears it.
+ * Shows a message in the page's #msg box — a toast at the top of the screen
+ * (base.html), so it is where the person is looking; empty text clears it.
  * `kind`: true or 'ok' (done), false or nothing (an error), or another class
  * the page styles ('wait'). The box's data-base attribute names its own base
- * class (default 'msg'); data-scroll="top" brings it into view.
+ * class (default 'msg'). An error stays until 知道了 is tapped or another
+ * message replaces it; anything else goes after eight seconds.
  */
 function say(text, kind) {
   const m = $('msg');
   if (!m) return;
+  clearTimeout(say.timer);
   const cls = kind === true ? 'ok' : (kind === false || kind === undefined) ? 'err' : kind;
   m.className = text ? `${m.dataset.base || 'msg'} ${cls}` : '';
-  m.textContent = text || '';
-  if (text && m.dataset.scroll === 'top') window.scrollTo(0, 0);
+  m.textContent = '';
+  if (!text) return;
+  m.appendChild(el('span', text));
+  const close = el('button', '知道了', 'close');
+  close.type = 'button';
+  close.onclick = () => say('');
+  m.appendChild(close);
+  if (cls !== 'err') say.timer = setTimeout(() => say(''), 8000);
 }
 
 /** The signed-in staff member, as the login page left it in this tab. */

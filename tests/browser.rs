@@ -311,6 +311,17 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
         click(&c, "button[aria-label='项目4：赞成']").await;
         let msg = text(&c, "#msg").await;
         assert!(msg.contains("最多只能选 3 项"), "{msg}");
+        // …where the deputy is looking: on the screen, not at the top of a
+        // long page they have scrolled away from.
+        let seen = c
+            .execute(
+                "const r = document.getElementById('msg').getBoundingClientRect(); \
+                 return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(seen, json!(true), "the warning is in the viewport");
         let pressed = c.execute("return document.querySelector(\"button[aria-label='项目4：赞成']\").getAttribute('aria-pressed')", vec![]).await.unwrap();
         assert_eq!(pressed, json!("false"));
         // Change a mark. Confirming is only offered after the review.
@@ -528,6 +539,103 @@ async fn nothing_on_a_tablet_outlives_the_deputy() {
     let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
     assert_eq!(counts["returned"], 2, "{counts}");
     c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_is_a_form_and_cancel_records_nothing() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    // A year in 审核论证 with one declared project, by the API.
+    let leader = app.login_as("gongzuozu").await;
+    let dept = app.login_as("jiaoyuju").await;
+    let (s, j) = leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let (s, _) = leader
+        .post("/api/upstream/advance", json!({"note": "征集结束"}))
+        .await;
+    assert_eq!(s, 200);
+    let doc = json!({"name": "学校食堂提升", "content": "提升5所学校食堂", "lead_unit": "区教育局", "co_units": [],
+        "investment_yuan": 3_000_000, "funding_source": "区级财政", "deadline": "2027-11-30", "category": "教育",
+        "study": {"date": "2026-09-10", "minutes": "党组会议研究"}, "vice_review": {"date": "2026-09-15", "by": "副区长"}});
+    let (s, j) = dept
+        .post("/api/upstream/projects", json!({"doc": doc}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let (s, _) = leader
+        .post("/api/upstream/advance", json!({"note": "申报结束"}))
+        .await;
+    assert_eq!(s, 200);
+    let events = || async {
+        reqwest::get(format!("{base}/public/audit.jsonl"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = events().await;
+
+    let b = browser(&d, 1280, 800).await;
+    sign_in(&b, &base, "gongzuozu", &app.password_of("gongzuozu")).await;
+    visible(&b, "#year").await;
+    click(&b, "button[data-tab='proj']").await;
+    let pass = "button[aria-label='学校食堂提升：审核通过']".to_string();
+    visible(&b, &pass).await;
+    // 审核通过 opens a form, not four pop-ups; 取消 records nothing.
+    click(&b, &pass).await;
+    visible(&b, "#assess-dlg").await;
+    shot(&b, "upstream-assess-form").await;
+    click(&b, "#assess-dlg button[value='cancel']").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, p) = leader.get("/api/upstream/projects").await;
+    assert_eq!(
+        p["projects"][0]["status"], "declared",
+        "取消 left the project as it was"
+    );
+    assert_eq!(
+        events().await,
+        before,
+        "取消 wrote nothing to the audit chain"
+    );
+    // Filled in and confirmed, the review is recorded with what was written.
+    click(&b, &pass).await;
+    visible(&b, "#assess-dlg").await;
+    for (id, text) in [
+        ("a-necessity", "群众反映集中"),
+        ("a-feasibility", "暑期施工可行"),
+        ("a-funding", "区级财政已安排"),
+        ("a-performance", "5所食堂达标"),
+    ] {
+        b.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    click(&b, "#assess-ok").await;
+    text_until(&b, "#msg", |t| t.contains("审核意见已记录")).await;
+    let (_, p) = leader.get("/api/upstream/projects").await;
+    assert_eq!(p["projects"][0]["status"], "passed");
+    assert_eq!(
+        p["projects"][0]["assessment"]["feasibility"],
+        "暑期施工可行"
+    );
+    let after = events().await;
+    assert_eq!(
+        after.lines().count(),
+        before.lines().count() + 1,
+        "one event: the review"
+    );
+    assert!(after.contains(&format!("\"project:{id}\"")));
+    b.close().await.unwrap();
 }
 
 /// A server on a port of our choosing over `data`, stopped by the sender.

@@ -148,6 +148,38 @@ async fn check_in_reveals_nothing_slows_a_guesser_and_never_locks_the_deputy_out
     // The deputy, on their own tablet, checks in at once.
     let (s, j) = checkin(&client_from(3), &app.base, number, code).await;
     assert_eq!(s, 200, "the deputy is never locked out: {j}");
+    // Guesses fired all at once from a fresh address are still counted one
+    // by one: two are tried, the rest wait.
+    let racer = client_from(4);
+    let guesses = (0..20).map(|i| {
+        let c = racer.clone();
+        let base = app.base.clone();
+        let number = number.clone();
+        async move {
+            checkin(&c, &base, &number, &format!("{:06}", 500_000 + i))
+                .await
+                .0
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    assert!(tried <= 2, "racing guesses tried: {tried} ({statuses:?})");
+    assert_eq!(
+        tried + statuses.iter().filter(|s| **s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
+    // Tablets checking in together behind one address are never slowed by
+    // each other: every deputy of the roster, at once, from 127.0.0.5.
+    let hall = client_from(5);
+    let all_in = all.iter().map(|(n, c)| {
+        let t = hall.clone();
+        let base = app.base.clone();
+        let (n, c) = (n.clone(), c.clone());
+        async move { checkin(&t, &base, &n, &c).await.0 }
+    });
+    let statuses = futures::future::join_all(all_in).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,6 +58,36 @@ impl<K: StdHash + Eq + Clone> Limiter<K> {
         Ok(())
     }
 
+    /// Must `key` wait, after the failures counted so far? (Counts nothing:
+    /// see [`Limiter::failed`].) For calls serialised elsewhere — a check-in
+    /// runs on the writer thread — so that racing callers are still counted
+    /// one by one while successes never hold anyone up.
+    pub fn wait(&self, key: &K) -> std::result::Result<(), Duration> {
+        let Ok(map) = self.map.lock() else {
+            return Err(Duration::from_secs(1));
+        };
+        let Some((n, at)) = map.get(key) else {
+            return Ok(());
+        };
+        let need = Duration::from_secs(1u64 << (*n).min(6)).saturating_sub(Duration::from_secs(2));
+        let wait = need.saturating_sub(at.elapsed());
+        if wait.is_zero() {
+            Ok(())
+        } else {
+            Err(wait)
+        }
+    }
+
+    /// A failure to count for `key`.
+    pub fn failed(&self, key: &K) {
+        if let Ok(mut map) = self.map.lock() {
+            Self::forget_stale(&mut map);
+            let e = map.entry(key.clone()).or_insert((0, Instant::now()));
+            e.0 += 1;
+            e.1 = Instant::now();
+        }
+    }
+
     /// The attempt succeeded: the caller starts afresh.
     pub fn clear(&self, key: &K) {
         if let Ok(mut map) = self.map.lock() {

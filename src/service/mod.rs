@@ -38,7 +38,7 @@ pub struct Services {
     /// Tracking-number lookups per address (see [`public`]).
     lookups: auth::Limiter<std::net::IpAddr>,
     /// Failed tablet check-ins per address (see [`tablet`]).
-    checkins: auth::Limiter<std::net::IpAddr>,
+    checkins: Arc<auth::Limiter<std::net::IpAddr>>,
 }
 
 impl Services {
@@ -57,7 +57,7 @@ impl Services {
             logins: auth::Limiter::default(),
             public_posts: auth::Limiter::default(),
             lookups: auth::Limiter::default(),
-            checkins: auth::Limiter::default(),
+            checkins: Arc::new(auth::Limiter::default()),
         }
     }
 

@@ -121,22 +121,42 @@ impl Services {
     /// address they come from (never the deputy: a guesser on another
     /// device cannot lock the deputy out); staff can always check a deputy
     /// in at the console.
+    ///
+    /// The check, the attempt and the count of a failure happen in one step
+    /// on the writer thread, so a burst of guesses sent at once is counted
+    /// one by one, while tablets checking in together (behind one address,
+    /// even) are never slowed by each other's success.
     pub async fn tablet_checkin(&self, from: IpAddr, req: CheckinReq) -> Result<CheckedIn> {
-        if let Err(wait) = self.checkins.attempt(&from) {
-            return Err(Error::new(
-                Code::SlowDown,
-                format!(
-                    "签到失败次数过多，请 {} 秒后再试；也可请工作人员在控制台为您签到",
-                    wait.as_secs() + 1
-                ),
-            ));
-        }
         let token = random_token()?;
+        let hash = token_hash(&token);
+        let limiter = self.checkins.clone();
         let d = self
             .store
-            .tablet_checkin(req.number.trim().to_string(), req.code, token_hash(&token))
+            .transact(move |tx| {
+                if let Err(wait) = limiter.wait(&from) {
+                    return Err(Error::new(
+                        Code::SlowDown,
+                        format!(
+                            "签到失败次数过多，请 {} 秒后再试；也可请工作人员在控制台为您签到",
+                            wait.as_secs() + 1
+                        ),
+                    ));
+                }
+                match tx.tablet_checkin(req.number.trim(), &req.code, &hash) {
+                    Ok(d) => {
+                        limiter.clear(&from);
+                        Ok(d)
+                    }
+                    Err(e) => {
+                        let e = Error::from(e);
+                        if e.code == Code::CheckinFailed {
+                            limiter.failed(&from);
+                        }
+                        Err(e)
+                    }
+                }
+            })
             .await?;
-        self.checkins.clear(&from);
         Ok(CheckedIn {
             deputy: TabletDeputy {
                 name: d.name,

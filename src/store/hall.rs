@@ -108,43 +108,6 @@ impl Store {
         .await
     }
 
-    /// 签到 on a tablet: the deputy's number and 签到码; opens a tablet session.
-    pub async fn tablet_checkin(
-        &self,
-        number: String,
-        code: String,
-        token_hash: String,
-    ) -> Result<Deputy, StoreError> {
-        self.write(move |tx| {
-            let d = tx
-                .query_row(
-                    "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies WHERE number = ?1",
-                    [&number],
-                    |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
-                )
-                .optional()?;
-            // An unknown number and a wrong code answer the same, so the
-            // roster cannot be read off the answers.
-            let refused = || {
-                StoreError::refused(crate::error::Code::CheckinFailed, "代表编号或签到码不正确")
-            };
-            let Some((mut d, expected)) = d else {
-                return Err(refused());
-            };
-            if !constant_time_eq(expected.as_bytes(), code.trim().as_bytes()) {
-                return Err(refused());
-            }
-            tx.execute("UPDATE deputies SET present = 1 WHERE id = ?1", [d.id])?;
-            tx.execute(
-                "INSERT INTO tablet_sessions (token_hash, deputy_id) VALUES (?1, ?2)",
-                params![token_hash, d.id],
-            )?;
-            d.present = true;
-            Ok(d)
-        })
-        .await
-    }
-
     /// Ends a tablet session (完成: the deputy hands the tablet back).
     pub async fn tablet_checkout(&self, token_hash: String) -> Result<(), StoreError> {
         self.write(move |tx| {
@@ -361,6 +324,40 @@ impl Tx<'_> {
 
     pub fn rounds(&self) -> Result<Vec<RoundRow>, StoreError> {
         all_rounds(self.tx)
+    }
+
+    /// 签到 on a tablet: the deputy's number and 签到码 open a tablet
+    /// session. An unknown number and a wrong code are refused alike
+    /// (`CheckinFailed`), so the roster cannot be read off the answers.
+    pub fn tablet_checkin(
+        &mut self,
+        number: &str,
+        code: &str,
+        token_hash: &str,
+    ) -> Result<Deputy, StoreError> {
+        let tx = self.tx;
+        let d = tx
+            .query_row(
+                "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies WHERE number = ?1",
+                [number],
+                |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
+            )
+            .optional()?;
+        let refused =
+            || StoreError::refused(crate::error::Code::CheckinFailed, "代表编号或签到码不正确");
+        let Some((mut d, expected)) = d else {
+            return Err(refused());
+        };
+        if !constant_time_eq(expected.as_bytes(), code.trim().as_bytes()) {
+            return Err(refused());
+        }
+        tx.execute("UPDATE deputies SET present = 1 WHERE id = ?1", [d.id])?;
+        tx.execute(
+            "INSERT INTO tablet_sessions (token_hash, deputy_id) VALUES (?1, ?2)",
+            params![token_hash, d.id],
+        )?;
+        d.present = true;
+        Ok(d)
     }
 
     pub fn deputy_count(&self) -> Result<u64, StoreError> {

@@ -69,13 +69,17 @@ impl TestApp {
     /// A signed-in client for one of the accounts (mishu, zongjianpiao,
     /// jianpiao1, jianpiao2, jipiao1, jipiao2).
     pub async fn login_as(&self, user: &str) -> StaffClient {
-        let password = &self
-            .accounts
+        StaffClient::login(&self.base, user, &self.password_of(user)).await
+    }
+
+    /// The first-start password of an account.
+    pub fn password_of(&self, user: &str) -> String {
+        self.accounts
             .iter()
             .find(|(u, _)| u == user)
             .expect("no such account")
-            .1;
-        StaffClient::login(&self.base, user, password).await
+            .1
+            .clone()
     }
 }
 
