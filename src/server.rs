@@ -240,7 +240,9 @@ pub async fn run(
         );
     }
     if state.scrutineer_keys().is_empty() {
-        println!("注意: keys/ 中没有 scrutineer-*.pub，结果只需主持方签名。");
+        println!(
+            "注意: keys/ 中没有 scrutineer-*.pub：没有监票人公钥不能开始投票。请把每位监票人的公钥文件放入 keys/ 后重启服务。"
+        );
     }
     crate::web::serve_tls(listener, state, tls.map(|t| t.acceptor), async {
         let _ = tokio::signal::ctrl_c().await;

@@ -249,3 +249,27 @@ async fn the_data_dir_is_the_owners_alone() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_round_opens_without_a_scrutineer_key() {
+    // A data dir with no scrutineer-*.pub in keys/.
+    let dir = tempfile::tempdir().unwrap();
+    let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(minsheng::web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let (user, password, _) = &created.accounts[0];
+    let staff = common::app::StaffClient::login(&base, user, password).await;
+    let (s, _) = staff.post_text("/api/deputies/import", roster_csv(3)).await;
+    assert_eq!(s, 200);
+    let (s, j) = staff.post("/api/rounds", common::app::draft()).await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let (s, j) = staff.post(&format!("/api/rounds/{id}/open"), json!({})).await;
+    assert_eq!(s, 409, "{j}");
+    assert!(j["error"].as_str().unwrap().contains("监票人公钥"), "{j}");
+    let _ = tx.send(());
+}

@@ -316,6 +316,13 @@ impl Services {
     /// signed, and the round opened — one transaction, so a round opens once.
     pub async fn open_round(&self, id: i64) -> Result<Opened> {
         let (authority, keys) = (self.authority.clone(), self.scrutineer_keys.clone());
+        // A result only the authority signs is not checked by anyone:
+        // a round names at least one scrutineer's key.
+        if keys.is_empty() {
+            return Err(Error::conflict(
+                "没有监票人公钥，不能开始投票：请把每位监票人的 scrutineer-*.pub 放入数据目录的 keys/ 并重启服务",
+            ));
+        }
         let manifest_hash = self
             .store
             .transact(move |tx| {
