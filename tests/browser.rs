@@ -949,6 +949,20 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     assert!(page.contains(&tally_hash));
     check_page_min(&console, &base, "main", 16).await;
     shot(&console, "result-page").await;
+    // An observer's phone: the page reads without sideways scrolling.
+    let phone = browser(&d, 390, 844).await;
+    phone.goto(&format!("{base}/results/{id}")).await.unwrap();
+    visible(&phone, "#kit-commands").await;
+    let fits = phone
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, json!(true), "the results page is wider than a phone");
+    shot(&phone, "result-page-phone").await;
+    phone.close().await.unwrap();
     // The other screens, as they stand after the vote.
     for (path, name) in [
         ("/hall", "hall-display"),

@@ -268,7 +268,9 @@ async fn no_round_opens_without_a_scrutineer_key() {
     let (s, j) = staff.post("/api/rounds", common::app::draft()).await;
     assert_eq!(s, 200, "{j}");
     let id = j["id"].as_i64().unwrap();
-    let (s, j) = staff.post(&format!("/api/rounds/{id}/open"), json!({})).await;
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
     assert_eq!(s, 409, "{j}");
     assert!(j["error"].as_str().unwrap().contains("监票人公钥"), "{j}");
     let _ = tx.send(());

@@ -64,7 +64,48 @@ impl ResultView {
     }
 }
 
+/// A receipt looked up in a published round.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptCheck {
+    pub seq: u64,
+    pub hash: Hash,
+    /// Counted as a valid ballot (false: in the log, but void by the rules).
+    pub valid: bool,
+    pub message: String,
+}
+
 impl Services {
+    /// 回执查询: the 8 characters a tablet showed (or more of the hash) →
+    /// the entry in the published log, and whether it counted.
+    pub async fn check_receipt(&self, id: i64, code: &str) -> Result<ReceiptCheck> {
+        let code = code.trim().to_ascii_lowercase();
+        if code.len() < 8 || code.len() > 64 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::bad("请输入回执上的校验码（8 位，数字和字母 a–f）"));
+        }
+        let found = self.store.entries_by_hash(id, code.clone()).await?;
+        let [(seq, hash, void)] = found.as_slice() else {
+            return Err(Error::new(
+                Code::NotFound,
+                if found.is_empty() {
+                    "本轮公布的记录中没有这个校验码，请核对后再试"
+                } else {
+                    "有多条记录以此开头，请多输入几位校验码"
+                },
+            ));
+        };
+        let valid = void.is_none();
+        Ok(ReceiptCheck {
+            seq: *seq,
+            hash: *hash,
+            valid,
+            message: if valid {
+                format!("您的选票是公布记录中的第 {seq} 号，已计入有效票。")
+            } else {
+                format!("您的选票是公布记录中的第 {seq} 号，按规则为废票。")
+            },
+        })
+    }
+
     pub async fn results_list(&self) -> Result<ResultsList> {
         let rows = self.store.rounds().await?;
         let mut rounds = vec![];

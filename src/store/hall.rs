@@ -108,6 +108,38 @@ impl Store {
         .await
     }
 
+    /// The entries of a published round whose hash starts with `prefix`
+    /// (lower-case hex): (seq, hash, the entry's void reason if any).
+    pub async fn entries_by_hash(
+        &self,
+        round_id: i64,
+        prefix: String,
+    ) -> Result<Vec<(u64, Hash, Option<VoidReason>)>, StoreError> {
+        self.read(move |c| {
+            let row = load_round(c, round_id)?;
+            if row.state != RoundState::Published {
+                return Err(StoreError::NotFound("已公布的结果"));
+            }
+            let mut st = c.prepare(
+                "SELECT seq, hash, entry_json FROM entries WHERE round_id = ?1 AND substr(hash, 1, ?3) = ?2 ORDER BY seq",
+            )?;
+            let rows = st
+                .query_map(params![round_id, prefix, prefix.len() as i64], |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(seq, h, json)| {
+                    let e: Entry = parse_record(json.as_bytes())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let h = Hash::parse_hex(&h).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok((seq, h, e.void))
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// Ends a tablet session (完成: the deputy hands the tablet back).
     pub async fn tablet_checkout(&self, token_hash: String) -> Result<(), StoreError> {
         self.write(move |tx| {

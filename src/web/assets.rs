@@ -21,6 +21,49 @@ pub fn app_js_url() -> String {
     format!("/static/{}", *APP_JS_NAME)
 }
 
+/// The observer's kit: the stdlib-only verifier and the spec it follows,
+/// served by the server itself (the hall network reaches nothing else).
+const KIT: &[(&str, &str, &str)] = &[
+    (
+        "verify_bundle.py",
+        "text/x-python; charset=utf-8",
+        include_str!("../../tools/verify_bundle.py"),
+    ),
+    (
+        "tally-record-v1.md",
+        "text/markdown; charset=utf-8",
+        include_str!("../../docs/spec/v1/tally-record-v1.md"),
+    ),
+    (
+        "counting-rules.md",
+        "text/markdown; charset=utf-8",
+        include_str!("../../docs/spec/v1/counting-rules.md"),
+    ),
+    (
+        "notes.md",
+        "text/markdown; charset=utf-8",
+        include_str!("../../docs/spec/v1/notes.md"),
+    ),
+];
+
+/// `/results/kit/{file}`: a file of the observer's kit, to save as is.
+pub async fn kit(P(file): P<String>) -> Result<Response, Error> {
+    let Some((name, kind, text)) = KIT.iter().find(|(n, _, _)| *n == file) else {
+        return Err(Error::new(Code::NoRoute, "没有这个文件"));
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        *text,
+    )
+        .into_response())
+}
+
 pub async fn script(P(file): P<String>) -> Result<Response, Error> {
     if file != *APP_JS_NAME {
         return Err(Error::new(Code::NoRoute, "没有这个文件"));

@@ -135,6 +135,14 @@ pub async fn runoff(State(st): St, h: HeaderMap, P(id): P<i64>) -> ApiResult<Jso
     Ok(Json(st.runoff(id).await?))
 }
 
+/// 回执查询: a deputy's receipt code in a published round.
+pub async fn receipt(
+    State(st): St,
+    P((id, code)): P<(i64, String)>,
+) -> ApiResult<Json<crate::service::results::ReceiptCheck>> {
+    Ok(Json(st.check_receipt(id, &code).await?))
+}
+
 /// Polled by the big screen and by observers.
 pub async fn hall_status(State(st): St) -> ApiResult<Json<HallStatus>> {
     Ok(Json(st.hall_status().await?))

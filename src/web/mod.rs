@@ -75,6 +75,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/results/{id}/announcement", get(pages::announcement))
         .route("/results/{id}/bundle.jsonl", get(hall::bundle))
         .route("/static/{file}", get(assets::script))
+        .route("/results/kit/{file}", get(assets::kit))
+        .route("/api/results/{id}/receipt/{code}", get(hall::receipt))
         // tablets (deputies)
         .route("/api/tablet/checkin", post(tablet::checkin))
         .route("/api/tablet/checkout", post(tablet::checkout))

@@ -7,7 +7,7 @@ use super::St;
 use crate::service::results::{DecidedProject, PublishedRound, ResultView};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 /// A rendered template as an HTML answer.
@@ -64,6 +64,23 @@ pub async fn results(State(st): St) -> ApiResult<Response> {
 #[template(path = "result.html")]
 struct ResultPage {
     r: ResultView,
+    /// `http://host:port` as the observer reached this page: the kit's
+    /// commands use it, so they work as written.
+    base: String,
+}
+
+/// This server's address as the request named it.
+fn base_url(st: &super::AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1:8080");
+    let tls = st.tls.load(std::sync::atomic::Ordering::Relaxed);
+    format!("{}://{host}", if tls { "https" } else { "http" })
 }
 
 /// 公告: the formal A4 announcement the presiding staff print and post.
@@ -73,9 +90,10 @@ struct AnnouncementPage {
     r: ResultView,
 }
 
-pub async fn result(State(st): St, P(id): P<i64>) -> ApiResult<Response> {
+pub async fn result(State(st): St, headers: HeaderMap, P(id): P<i64>) -> ApiResult<Response> {
     Ok(page(ResultPage {
         r: st.result_view(id).await?,
+        base: base_url(&st, &headers),
     }))
 }
 
