@@ -103,7 +103,13 @@ async fn main() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     println!("hall_load: {n} deputies, data in {}", dir.path().display());
 
-    // Accounts and keys, made by the library, then the server on its own.
+    // Accounts and keys, made by the library, then the server on its own
+    // (a round needs a scrutineer's public key to open).
+    let keys = dir.path().join("keys");
+    minsheng::keys::Signer::for_tests("scrutineer-1")
+        .save(&keys, "scrutineer-1")
+        .unwrap();
+    std::fs::remove_file(keys.join("scrutineer-1.key")).unwrap();
     let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
     drop(state);
     let password = created.accounts[0].1.clone();

@@ -212,11 +212,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let body: crate::core::record::ResultBody = crate::core::record::parse_record(&text)
                 .map_err(|e| anyhow!("{}: not a result body: {e}", result.display()))?;
             let sig = signer.sign(crate::core::record::Role::Scrutineer, &body);
+            let ids = |v: &[crate::core::record::CandidateId]| {
+                v.iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
             eprintln!(
-                "signing the result of {} round {}: tally hash {}",
+                "签署：{} 第 {} 轮计票结果。计票结果哈希 {}。收回 {} 张，有效 {} 张，废票 {} 张；确定项目：{}{}。请核对后把下一行交给大会秘书处。",
                 body.election_id,
                 body.round,
-                Hash::of(&body)
+                Hash::of(&body),
+                body.returned,
+                body.valid,
+                body.void,
+                if body.decided.is_empty() { "无".to_string() } else { ids(&body.decided) },
+                if body.runoff.is_empty() { String::new() } else { format!("；再次投票：{}", ids(&body.runoff)) },
             );
             println!(
                 "{}",

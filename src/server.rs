@@ -181,7 +181,7 @@ pub async fn run(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let base = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
-    println!("minsheng 已启动 (listening on {base})");
+    println!("minsheng 已启动：{base}");
     if let Some(t) = &tls {
         println!("TLS 证书指纹 (SHA-256)，请在每台平板的浏览器中核对:");
         println!("  {}", t.fingerprint);

@@ -643,6 +643,16 @@ async fn server_on(
     data: &std::path::Path,
     port: u16,
 ) -> (Vec<(String, String)>, tokio::sync::oneshot::Sender<()>) {
+    // The test scrutineers' public keys, as staff would place them.
+    let keys = data.join("keys");
+    for name in ["scrutineer-1", "scrutineer-2"] {
+        if !keys.join(format!("{name}.pub")).exists() {
+            minsheng::keys::Signer::for_tests(name)
+                .save(&keys, name)
+                .unwrap();
+            std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap();
+        }
+    }
     let (state, created) = minsheng::server::prepare(data, false).await.unwrap();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -452,6 +452,27 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
     .await;
     attest_and_publish(&mishu, round_id).await;
 
+    // Once published, the public year says what the vote decided — not
+    // "候选项目" for every project any more.
+    let year = ok(call(&public, "GET", format!("{base}/api/public/year"), "", None).await).await;
+    let label = |name: &str| {
+        year["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["status_label"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(label("学校食堂提升"), "确定为民生实事项目", "{year}");
+    let other = cands.iter().find(|c| c["name"] != "学校食堂提升").unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(label(&other), "未获通过", "{year}");
+
     // The project's whole history, public: first suggestion to vote.
     let h = ok(call(
         &public,

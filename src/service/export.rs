@@ -7,6 +7,7 @@ use crate::error::{Code, Error, Result};
 use crate::hall::StaffRole;
 use crate::store::{ProjectRow, Staff, SuggestionRow};
 use crate::upstream::model::ProjectStatus;
+use std::collections::HashMap;
 
 /// A finished workbook and the name to save it under.
 pub struct Workbook {
@@ -62,7 +63,12 @@ fn suggestion_cells(s: &SuggestionRow) -> Vec<String> {
     ]
 }
 
-fn project_cells(p: &ProjectRow) -> Vec<String> {
+fn project_cells(p: &ProjectRow, outcomes: &HashMap<String, &'static str>) -> Vec<String> {
+    let status = p
+        .candidate_id
+        .as_ref()
+        .and_then(|c| outcomes.get(c).copied())
+        .unwrap_or(p.status_label);
     vec![
         p.candidate_id.clone().unwrap_or_else(|| p.id.to_string()),
         p.doc.name.clone(),
@@ -72,7 +78,7 @@ fn project_cells(p: &ProjectRow) -> Vec<String> {
         yuan_wan(p.doc.investment_yuan),
         p.doc.funding_source.clone(),
         date_zh(p.doc.deadline.as_str()),
-        p.status_label.to_string(),
+        status.to_string(),
     ]
 }
 
@@ -123,11 +129,12 @@ impl Services {
             "projects.xlsx" | "candidates.xlsx" => {
                 let candidates = what == "candidates.xlsx";
                 let rows = self.store.upstream_read(|r| r.projects()).await?;
+                let outcomes = self.vote_outcomes().await?;
                 cpu(move || {
                     let cells = rows
                         .iter()
                         .filter(|p| !candidates || p.status == ProjectStatus::Candidate)
-                        .map(project_cells)
+                        .map(|p| project_cells(p, &outcomes))
                         .collect();
                     let (name, sheet) = if candidates {
                         ("候选项目清单", "候选项目")

@@ -191,6 +191,7 @@ impl Services {
     }
 
     pub async fn public_year(&self) -> Result<PublicYear> {
+        let outcomes = self.vote_outcomes().await?;
         let (year, counts, projects, meetings, events) = self
             .store
             .upstream_read(|r| {
@@ -219,7 +220,11 @@ impl Services {
                     name: p.doc.name,
                     lead_unit: p.doc.lead_unit,
                     status: p.status,
-                    status_label: p.status_label,
+                    status_label: p
+                        .candidate_id
+                        .as_ref()
+                        .and_then(|c| outcomes.get(c).copied())
+                        .unwrap_or(p.status_label),
                     candidate_id: p.candidate_id,
                     merged_into: p.merged_into,
                     exclusion: p.exclusion,

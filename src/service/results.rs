@@ -75,6 +75,29 @@ pub struct ReceiptCheck {
 }
 
 impl Services {
+    /// What the published votes decided for each candidate id, following
+    /// the chain of rounds (a runoff's verdict replaces the tie before it):
+    /// 确定为民生实事项目, 再次投票 or 未获通过.
+    pub async fn vote_outcomes(&self) -> Result<std::collections::HashMap<String, &'static str>> {
+        let mut out = std::collections::HashMap::new();
+        for r in self.store.rounds().await? {
+            let (RoundState::Published, Some(res)) = (r.state, &r.result) else {
+                continue;
+            };
+            for c in &r.draft.candidates {
+                let verdict = if res.decided.contains(&c.id) {
+                    "确定为民生实事项目"
+                } else if res.runoff.contains(&c.id) {
+                    "待再次投票"
+                } else {
+                    "未获通过"
+                };
+                out.insert(c.id.to_string(), verdict);
+            }
+        }
+        Ok(out)
+    }
+
     /// 回执查询: the 8 characters a tablet showed (or more of the hash) →
     /// the entry in the published log, and whether it counted.
     pub async fn check_receipt(&self, id: i64, code: &str) -> Result<ReceiptCheck> {

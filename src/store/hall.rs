@@ -370,7 +370,13 @@ impl Tx<'_> {
         let tx = self.tx;
         let d = tx
             .query_row(
-                "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies WHERE number = ?1",
+                // "1" finds deputy "001": a number typed without its zeros
+                // is the same number (an exact match first).
+                "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies
+                 WHERE number = ?1
+                    OR (?1 <> '' AND ?1 NOT GLOB '*[^0-9]*' AND number <> '' AND number NOT GLOB '*[^0-9]*'
+                        AND CAST(number AS INTEGER) = CAST(?1 AS INTEGER))
+                 ORDER BY number = ?1 DESC LIMIT 1",
                 [number],
                 |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
             )
