@@ -563,6 +563,33 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         );
         if what == "candidates.xlsx" {
             assert_eq!(sheet.rows.len(), 2);
+            // Numbers are numbers and dates are dates: sums and sorting work.
+            use calamine::{Data, Reader};
+            let mut book =
+                calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            let range = book.worksheet_range_at(0).unwrap().unwrap();
+            let head: Vec<String> = range
+                .rows()
+                .next()
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+            let canteen = range
+                .rows()
+                .find(|r| r.iter().any(|c| *c == "学校食堂提升"))
+                .unwrap();
+            assert_eq!(
+                canteen[col("投资（万元）")],
+                Data::Float(320.0),
+                "{canteen:?}"
+            );
+            assert!(
+                matches!(canteen[col("完成时限")], Data::DateTime(_)),
+                "{canteen:?}"
+            );
+            assert_eq!(canteen[col("状态")].to_string(), "确定为民生实事项目");
         }
     }
 

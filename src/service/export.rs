@@ -1,7 +1,6 @@
 //! Excel 导出: the suggestion list, the declared projects and the candidate
 //! list as XLSX, built off the async workers.
 
-use super::present::{date_zh, yuan_wan};
 use super::{cpu, Services};
 use crate::error::{Code, Error, Result};
 use crate::hall::StaffRole;
@@ -15,28 +14,66 @@ pub struct Workbook {
     pub bytes: Vec<u8>,
 }
 
-fn xlsx(name: &str, sheet: &str, header: &[&str], rows: Vec<Vec<String>>) -> Result<Workbook> {
+/// One cell as Excel should hold it: numbers are numbers and dates are
+/// dates, so sums, sorting and filters work.
+enum Cell {
+    Text(String),
+    Number(f64),
+    /// `YYYY-MM-DD`; anything else is written as text.
+    Date(String),
+}
+
+/// A column: its heading and its width in characters.
+type Column = (&'static str, f64);
+
+fn xlsx(name: &str, sheet: &str, columns: &[Column], rows: Vec<Vec<Cell>>) -> Result<Workbook> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, FormatBorder};
     let fail = |e: rust_xlsxwriter::XlsxError| Error::internal(format!("生成 Excel 失败: {e}"));
     let mut book = rust_xlsxwriter::Workbook::new();
     let ws = book.add_worksheet();
     ws.set_name(sheet).map_err(fail)?;
-    let bold = rust_xlsxwriter::Format::new()
-        .set_bold()
-        .set_border(rust_xlsxwriter::FormatBorder::Thin);
-    let cellf = rust_xlsxwriter::Format::new()
-        .set_text_wrap()
-        .set_border(rust_xlsxwriter::FormatBorder::Thin);
-    for (c, h) in header.iter().enumerate() {
+    let bold = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let text = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+    let number = Format::new()
+        .set_num_format("#,##0.00")
+        .set_border(FormatBorder::Thin);
+    let whole = Format::new()
+        .set_num_format("0")
+        .set_border(FormatBorder::Thin);
+    let date = Format::new()
+        .set_num_format("yyyy-mm-dd")
+        .set_border(FormatBorder::Thin);
+    for (c, (h, width)) in columns.iter().enumerate() {
         ws.write_with_format(0, c as u16, *h, &bold).map_err(fail)?;
-        ws.set_column_width(c as u16, if c == 0 { 8 } else { 22 })
-            .map_err(fail)?;
+        ws.set_column_width(c as u16, *width).map_err(fail)?;
     }
     for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_with_format(r as u32 + 1, c as u16, v, &cellf)
-                .map_err(fail)?;
+        let (r, mut c) = (r as u32 + 1, 0u16);
+        for cell in row {
+            match cell {
+                Cell::Text(v) => ws.write_with_format(r, c, v, &text),
+                Cell::Number(v) if v.fract() == 0.0 => {
+                    ws.write_number_with_format(r, c, *v, &whole)
+                }
+                Cell::Number(v) => ws.write_number_with_format(r, c, *v, &number),
+                Cell::Date(v) => {
+                    let ymd: Vec<u32> = v.split('-').filter_map(|p| p.parse().ok()).collect();
+                    match ymd.as_slice() {
+                        [y, m, d] => match ExcelDateTime::from_ymd(*y as u16, *m as u8, *d as u8) {
+                            Ok(dt) => ws.write_datetime_with_format(r, c, dt, &date),
+                            Err(_) => ws.write_with_format(r, c, v, &text),
+                        },
+                        _ => ws.write_with_format(r, c, v, &text),
+                    }
+                }
+            }
+            .map_err(fail)?;
+            c += 1;
         }
     }
+    let last_col = columns.len().saturating_sub(1) as u16;
+    ws.autofilter(0, 0, rows.len() as u32, last_col)
+        .map_err(fail)?;
     ws.set_freeze_panes(1, 0).map_err(fail)?;
     ws.set_landscape();
     ws.set_paper_size(9); // A4
@@ -46,67 +83,69 @@ fn xlsx(name: &str, sheet: &str, header: &[&str], rows: Vec<Vec<String>>) -> Res
     })
 }
 
-fn suggestion_cells(s: &SuggestionRow) -> Vec<String> {
+fn suggestion_cells(s: &SuggestionRow) -> Vec<Cell> {
+    use Cell::*;
     vec![
-        s.id.to_string(),
-        s.tracking_no.clone(),
-        s.input.channel.label_zh().to_string(),
-        s.input.source.clone(),
-        s.input.place.town.clone(),
-        s.input.place.village.clone(),
-        s.input.category.clone(),
-        s.input.title.clone(),
-        s.input.text.clone(),
-        s.status_label.to_string(),
-        s.department.clone().unwrap_or_default(),
-        s.received_at.get(..10).unwrap_or("").to_string(),
+        Number(s.id as f64),
+        Text(s.tracking_no.clone()),
+        Text(s.input.channel.label_zh().to_string()),
+        Text(s.input.source.clone()),
+        Text(s.input.place.town.clone()),
+        Text(s.input.place.village.clone()),
+        Text(s.input.category.clone()),
+        Text(s.input.title.clone()),
+        Text(s.input.text.clone()),
+        Text(s.status_label.to_string()),
+        Text(s.department.clone().unwrap_or_default()),
+        Date(s.received_at.get(..10).unwrap_or("").to_string()),
     ]
 }
 
-fn project_cells(p: &ProjectRow, outcomes: &HashMap<String, &'static str>) -> Vec<String> {
+fn project_cells(p: &ProjectRow, outcomes: &HashMap<String, &'static str>) -> Vec<Cell> {
+    use Cell::*;
     let status = p
         .candidate_id
         .as_ref()
         .and_then(|c| outcomes.get(c).copied())
         .unwrap_or(p.status_label);
     vec![
-        p.candidate_id.clone().unwrap_or_else(|| p.id.to_string()),
-        p.doc.name.clone(),
-        p.doc.content.clone(),
-        p.doc.lead_unit.clone(),
-        p.doc.co_units.join("、"),
-        yuan_wan(p.doc.investment_yuan),
-        p.doc.funding_source.clone(),
-        date_zh(p.doc.deadline.as_str()),
-        status.to_string(),
+        Text(p.candidate_id.clone().unwrap_or_else(|| p.id.to_string())),
+        Text(p.doc.name.clone()),
+        Text(p.doc.content.clone()),
+        Text(p.doc.lead_unit.clone()),
+        Text(p.doc.co_units.join("、")),
+        Number(p.doc.investment_yuan as f64 / 10_000.0),
+        Text(p.doc.funding_source.clone()),
+        Date(p.doc.deadline.as_str().to_string()),
+        Text(status.to_string()),
     ]
 }
 
-const SUGGESTION_HEADER: &[&str] = &[
-    "序号",
-    "编号",
-    "渠道",
-    "来源",
-    "苏木镇街道",
-    "嘎查村社区",
-    "类别",
-    "标题",
-    "内容",
-    "状态",
-    "承办部门",
-    "收到日期",
+const SUGGESTION_COLUMNS: &[Column] = &[
+    ("序号", 8.0),
+    ("编号", 16.0),
+    ("渠道", 10.0),
+    ("来源", 14.0),
+    ("苏木镇街道", 12.0),
+    ("嘎查村社区", 12.0),
+    ("类别", 8.0),
+    ("标题", 24.0),
+    ("内容", 48.0),
+    ("状态", 14.0),
+    ("承办部门", 16.0),
+    ("收到日期", 12.0),
 ];
 
-const PROJECT_HEADER: &[&str] = &[
-    "编号",
-    "项目名称",
-    "项目内容",
-    "牵头单位",
-    "配合单位",
-    "投资",
-    "资金来源",
-    "完成时限",
-    "状态",
+const PROJECT_COLUMNS: &[Column] = &[
+    ("编号", 8.0),
+    ("项目名称", 26.0),
+    ("项目内容", 44.0),
+    ("牵头单位", 18.0),
+    ("配合单位", 18.0),
+    ("投资（万元）", 13.0),
+    ("资金来源", 14.0),
+    ("完成时限", 12.0),
+    ("状态", 16.0),
 ];
 
 impl Services {
@@ -122,7 +161,7 @@ impl Services {
                     .await?;
                 cpu(move || {
                     let cells = rows.iter().map(suggestion_cells).collect();
-                    xlsx("建议清单", "建议清单", SUGGESTION_HEADER, cells)
+                    xlsx("建议清单", "建议清单", SUGGESTION_COLUMNS, cells)
                 })
                 .await
             }
@@ -141,7 +180,7 @@ impl Services {
                     } else {
                         ("备选项目申报表", "备选项目")
                     };
-                    xlsx(name, sheet, PROJECT_HEADER, cells)
+                    xlsx(name, sheet, PROJECT_COLUMNS, cells)
                 })
                 .await
             }
