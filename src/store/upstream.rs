@@ -462,6 +462,11 @@ impl UpRead<'_> {
         Ok(rows)
     }
 
+    /// The meetings held so far, in order (without their ids).
+    pub fn held_meetings(&self) -> Result<Vec<Meeting>, StoreError> {
+        Ok(self.meetings()?.into_iter().map(|(_, m)| m).collect())
+    }
+
     pub fn meetings(&self) -> Result<Vec<(i64, Meeting)>, StoreError> {
         let mut st = self.c.prepare("SELECT id, doc FROM meetings ORDER BY id")?;
         let rows = st

@@ -532,12 +532,7 @@ impl UpTx<'_> {
     /// 主任会议 → 常务会议 → 区委常委会, each in order.
     pub fn add_meeting(&mut self, m: &Meeting) -> Result<i64, StoreError> {
         let y = self.require(Action::Meeting)?;
-        let held: Vec<Meeting> = self
-            .read()
-            .meetings()?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect();
+        let held = self.read().held_meetings()?;
         meeting_allowed(&held, m.kind).map_err(|e| StoreError::conflict(e.to_string()))?;
         if m.decision.trim().is_empty() {
             return Err(StoreError::invalid("须写明会议决定"));
@@ -566,12 +561,7 @@ impl UpTx<'_> {
         rules: Rules,
     ) -> Result<i64, StoreError> {
         let y = self.require(Action::MakeRound)?;
-        let held: Vec<Meeting> = self
-            .read()
-            .meetings()?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect();
+        let held = self.read().held_meetings()?;
         ready_for_vote(&held).map_err(|e| StoreError::conflict(e.to_string()))?;
         let chosen: Vec<ProjectRow> = self
             .read()
