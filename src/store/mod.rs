@@ -24,12 +24,14 @@ use tokio::sync::oneshot;
 mod hall;
 mod paper;
 mod staff;
+mod tx;
 mod upstream;
 mod writer;
 use hall::{counts, load_round, replay};
-pub use hall::{random_digits, Deputy, RoundCounts, RoundRow, Tx};
+pub use hall::{random_digits, Deputy, RoundCounts, RoundRow};
 pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
+pub use tx::Tx;
 pub use upstream::{
     ChannelCount, DraftProject, DraftRow, History, OpinionRow, ProjectRow, SuggestionCounts,
     SuggestionRow, TownCount, UpRead, UpTx, YearRow,
