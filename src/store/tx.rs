@@ -35,19 +35,25 @@ impl Tx<'_> {
         token_hash: &str,
     ) -> Result<Deputy, StoreError> {
         let tx = self.tx;
-        let d = tx
-            .query_row(
-                // "1" finds deputy "001": a number typed without its zeros
-                // is the same number (an exact match first).
-                "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies
-                 WHERE number = ?1
-                    OR (?1 <> '' AND ?1 NOT GLOB '*[^0-9]*' AND number <> '' AND number NOT GLOB '*[^0-9]*'
-                        AND CAST(number AS INTEGER) = CAST(?1 AS INTEGER))
-                 ORDER BY number = ?1 DESC LIMIT 1",
-                [number],
-                |r| Ok((deputy_row(r)?, r.get::<_, String>(6)?)),
-            )
+        const SELECT: &str =
+            "SELECT id, number, name, delegation, seat, present, checkin_code FROM deputies";
+        let row = |r: &rusqlite::Row| Ok((deputy_row(r)?, r.get::<_, String>(6)?));
+        let mut d = tx
+            .prepare_cached(&format!("{SELECT} WHERE number = ?1"))?
+            .query_row([number], row)
             .optional()?;
+        // "1" finds deputy "001": a number typed without its zeros is the
+        // same number (looked for only when the exact one is not there, so
+        // the usual check-in stays one indexed read).
+        if d.is_none() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            d = tx
+                .prepare_cached(&format!(
+                    "{SELECT} WHERE number <> '' AND number NOT GLOB '*[^0-9]*'
+                     AND CAST(number AS INTEGER) = CAST(?1 AS INTEGER) LIMIT 1"
+                ))?
+                .query_row([number], row)
+                .optional()?;
+        }
         let refused =
             || StoreError::refused(crate::error::Code::CheckinFailed, "代表编号或签到码不正确");
         let Some((mut d, expected)) = d else {
