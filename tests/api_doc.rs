@@ -202,6 +202,16 @@ async fn malformed_requests_get_the_api_error_on_every_route() {
         assert_eq!(s, 404, "{path}: {j}");
         assert_eq!(j["code"], "not_found", "{path}: {j}");
     }
+    // A query missing a parameter is named in Chinese, not in serde's English.
+    let (s, j) = staff
+        .post_bytes(
+            "/api/upstream/suggestions/import?channel=hotline",
+            b"a,b\n1,2\n".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400, "{j}");
+    let m = j["error"].as_str().unwrap();
+    assert!(m.contains("缺少参数") && !m.contains("Failed"), "{m}");
     let (s, j) = staff.get("/api/rounds/x1").await;
     assert_eq!((s, j["code"].as_str()), (404, Some("not_found")), "{j}");
     let (s, j) = staff

@@ -199,7 +199,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Q(q.0))
-            .map_err(|e| Error::bad(format!("网址参数有误：{}", e.body_text())))
+            .map_err(|e| Error::bad(query_message(&e.body_text())))
+    }
+}
+
+/// A query that did not parse, in words people read: the parameter named,
+/// never serde's English.
+fn query_message(detail: &str) -> String {
+    let named = |marker: &str| {
+        let rest = &detail[detail.find(marker)? + marker.len()..];
+        Some(rest.split('`').next()?.to_string())
+    };
+    match (named("missing field `"), named("unknown field `")) {
+        (Some(f), _) => format!("网址缺少参数 {f}"),
+        (_, Some(f)) => format!("网址中有不认识的参数 {f}"),
+        _ => "网址参数有误，请检查后重试".into(),
     }
 }
 
@@ -243,6 +257,19 @@ mod tests {
         assert!(e.message.contains('a'), "{}", e.message);
         assert!(parse_json::<R>(b"{").is_err());
         assert!(parse_json::<R>(br#"{"a":1,"m":{}} x"#).is_err());
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter_in_chinese() {
+        let m = query_message("Failed to deserialize query string: missing field `title`");
+        assert_eq!(m, "网址缺少参数 title");
+        let m = query_message(
+            "Failed to deserialize query string: unknown field `x`, expected one of …",
+        );
+        assert_eq!(m, "网址中有不认识的参数 x");
+        assert!(
+            !query_message("Failed to deserialize query string: invalid digit").contains("Failed")
+        );
     }
 
     #[test]
