@@ -48,13 +48,8 @@ impl<K: StdHash + Eq + Clone> Limiter<K> {
         };
         Self::forget_stale(&mut map);
         let e = map.entry(key.clone()).or_insert((0, Instant::now()));
-        let need = Duration::from_secs(1u64 << e.0.min(6)).saturating_sub(Duration::from_secs(2));
-        let wait = need.saturating_sub(e.1.elapsed());
-        if !wait.is_zero() {
-            return Err(wait);
-        }
-        e.0 += 1;
-        e.1 = Instant::now();
+        backoff(*e)?;
+        *e = (e.0 + 1, Instant::now());
         Ok(())
     }
 
@@ -66,16 +61,7 @@ impl<K: StdHash + Eq + Clone> Limiter<K> {
         let Ok(map) = self.map.lock() else {
             return Err(Duration::from_secs(1));
         };
-        let Some((n, at)) = map.get(key) else {
-            return Ok(());
-        };
-        let need = Duration::from_secs(1u64 << (*n).min(6)).saturating_sub(Duration::from_secs(2));
-        let wait = need.saturating_sub(at.elapsed());
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait)
-        }
+        map.get(key).map_or(Ok(()), |e| backoff(*e))
     }
 
     /// A failure to count for `key`.
@@ -115,6 +101,18 @@ impl<K: StdHash + Eq + Clone> Limiter<K> {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// After `n` counted tries, the last at `at`, the next waits 2^n − 2
+/// seconds (at most a minute) from it: the time still to wait, if any.
+fn backoff((n, at): (u32, Instant)) -> std::result::Result<(), Duration> {
+    let need = Duration::from_secs(1u64 << n.min(6)).saturating_sub(Duration::from_secs(2));
+    let wait = need.saturating_sub(at.elapsed());
+    if wait.is_zero() {
+        Ok(())
+    } else {
+        Err(wait)
     }
 }
 
