@@ -24,7 +24,8 @@ fn main() {
             150,
             commitments,
             key,
-            vec![],
+            vec![minsheng::keys::Signer::for_tests("scrutineer-1").public_key()],
+            None,
             Timestamp::now_beijing(),
         )
         .unwrap();

@@ -7,10 +7,17 @@
 //!
 //! MINSHENG_BENCH_BALLOTS=N changes the size; the bundle is kept in
 //! target/bench-data and reused while its size matches.
+//!
+//! Then tally-record-v2: a 100,000-ballot bundle (MINSHENG_BENCH_V2_BALLOTS)
+//! whose tablet ballots each carry an RSA-2048 issuer signature, timed next
+//! to `openssl speed rsa2048`'s verification rate on the same machine. The
+//! floor is the signatures alone, verified by openssl on every core:
+//! tablet ballots ÷ (openssl verify/s × cores). Goal: within 1.5x of it.
 
 use minsheng::sample::{write_sample, SampleSpec};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 /// Runs a command under python3's `resource` module, which reports the
 /// child's own wall time and peak RSS exactly (no sampling).
@@ -114,5 +121,78 @@ fn main() {
     println!(
         "peak memory       {:.1} MB (target < 128 MB)",
         verify_kib as f64 / 1024.0
+    );
+    v2(&dir, bin);
+}
+
+/// The v2 part: RSA-PSS issuer signatures on every tablet ballot.
+fn v2(dir: &Path, bin: &str) {
+    let ballots: u64 = std::env::var("MINSHENG_BENCH_V2_BALLOTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let path = dir.join(format!("sample-v2-{ballots}.jsonl"));
+    let hash_path = path.with_extension("tally");
+    let expected = match (
+        std::fs::read_to_string(&hash_path),
+        std::fs::metadata(&path),
+    ) {
+        (Ok(h), Ok(_)) => h.trim().to_string(),
+        _ => {
+            println!(
+                "writing {} ({ballots} v2 ballots, signing each tablet credential) ...",
+                path.display()
+            );
+            let t = std::time::Instant::now();
+            let key = minsheng::keys::IssuingSecret::generate(2048).expect("issuing key");
+            let spec = SampleSpec {
+                ballots,
+                candidates: 12,
+                seats: 10,
+                issuing: Some(Arc::new(key)),
+                ..SampleSpec::default()
+            };
+            let f = std::fs::File::create(&path).expect("create bundle");
+            let out = write_sample(&spec, f).expect("write bundle");
+            std::fs::write(&hash_path, out.tally_hash.to_hex()).expect("write tally hash");
+            println!(
+                "  {} bytes in {:.1} s",
+                out.bytes,
+                t.elapsed().as_secs_f64()
+            );
+            out.tally_hash.to_hex()
+        }
+    };
+    let file = path.to_str().expect("utf-8 path");
+    let _ = std::fs::read(&path).map(|b| b.len());
+    let tablets = ballots - ballots / 10; // every 10th ballot is on paper
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // openssl's own RSA-2048 verification rate, one core.
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "2", "rsa2048"])
+        .output()
+        .expect("openssl speed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rate: f64 = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("rsa") && l.contains("2048"))
+        .and_then(|l| {
+            l.split_whitespace()
+                .rev()
+                .find_map(|w| w.parse::<f64>().ok())
+        })
+        .expect("openssl speed prints sign/s and verify/s");
+    let floor = tablets as f64 / (rate * cores as f64);
+    let (verify, kib) = best_of(
+        3,
+        &[bin, "verify", "--quiet", "--tally-hash", &expected, file],
+    );
+    println!("v2 bundle         {ballots} ballots ({tablets} tablet ballots with an RSA-2048 issuer signature)");
+    println!("openssl verify    {rate:.0} RSA-2048 verifications/s on one core ({cores} cores)");
+    println!("floor             {floor:.3} s  (tablet signatures ÷ openssl's rate × cores)");
+    println!("minsheng verify   {verify:.3} s  (peak {} MB)", kib / 1024);
+    println!(
+        "v2 ratio          {:.2}x the floor (goal <= 1.5x)",
+        verify / floor
     );
 }

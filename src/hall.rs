@@ -422,8 +422,15 @@ impl RoundDraft {
         mut commitments: Vec<Hash>,
         authority_key: PublicKey,
         scrutineer_keys: Vec<PublicKey>,
+        issuing_key: Option<IssuingKey>,
         opened_at: Timestamp,
     ) -> Result<Manifest, FieldError> {
+        // A round with blind issuance is a tally-record-v2 round.
+        let kind = if issuing_key.is_some() {
+            ManifestType::V2
+        } else {
+            ManifestType::V1
+        };
         commitments.sort_unstable();
         let m = Manifest {
             assembly: self.assembly.clone(),
@@ -431,6 +438,7 @@ impl RoundDraft {
             candidates: self.candidates.clone(),
             credentials: commitments.into(),
             election_id,
+            issuing_key,
             opened_at,
             previous_result: self.previous_result,
             round,
@@ -438,7 +446,7 @@ impl RoundDraft {
             scrutineer_keys,
             title: self.title.clone(),
             total_deputies,
-            kind: ManifestType,
+            kind,
         };
         m.check()?;
         Ok(m)

@@ -23,6 +23,9 @@ pub struct SampleSpec {
     pub threshold_base: ThresholdBase,
     /// Every n-th ballot is on paper (0: none).
     pub paper_every: u64,
+    /// tally-record-v2: tablet credentials signed by this issuing key (the
+    /// paper ones stay in the pool); `None` writes v1.
+    pub issuing: Option<std::sync::Arc<crate::keys::IssuingSecret>>,
 }
 
 impl Default for SampleSpec {
@@ -35,6 +38,7 @@ impl Default for SampleSpec {
             marks: MarkSet::ForAgainstAbstain,
             threshold_base: ThresholdBase::TotalDeputies,
             paper_every: 10,
+            issuing: None,
         }
     }
 }
@@ -82,10 +86,29 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         Signer::for_tests("scrutineer-1"),
         Signer::for_tests("scrutineer-2"),
     ];
+    let is_paper = |i: u64| spec.paper_every > 0 && i % spec.paper_every == spec.paper_every - 1;
+    // v2: a tablet's credential is its own (here SHA-256 of a label), signed
+    // by the issuing key; only paper credentials are in the pool.
+    let v2 = spec.issuing.is_some();
     let by_ballot: Vec<Hash> = (0..spec.ballots)
-        .map(|i| sample_credential(spec.seed, i).commitment(&election_id, 1))
+        .map(|i| {
+            if v2 && !is_paper(i) {
+                Hash::of_bytes(format!("sample-tablet:{}:{i}", spec.seed).as_bytes())
+            } else {
+                sample_credential(spec.seed, i).commitment(&election_id, 1)
+            }
+        })
         .collect();
-    let mut sorted = by_ballot.clone();
+    let signatures = match &spec.issuing {
+        Some(key) => sign_all(key, &election_id, &by_ballot, &is_paper)?,
+        None => vec![None; by_ballot.len()],
+    };
+    let mut sorted: Vec<Hash> = by_ballot
+        .iter()
+        .zip(&signatures)
+        .filter(|(_, s)| s.is_none())
+        .map(|(h, _)| *h)
+        .collect();
     sorted.sort_unstable();
     let date = Date::parse("2027-12-31").map_err(std::io::Error::other)?;
     let candidates: Vec<Candidate> = (1..=spec.candidates)
@@ -106,6 +129,7 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         candidates,
         credentials: sorted.into(),
         election_id,
+        issuing_key: spec.issuing.as_ref().map(|k| k.public_key().clone()),
         opened_at: Timestamp::parse("2027-01-12T09:30:00+08:00").map_err(std::io::Error::other)?,
         previous_result: None,
         round: 1,
@@ -119,7 +143,11 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         scrutineer_keys: scrutineers.iter().map(Signer::public_key).collect(),
         title: "样例民生实事项目票决".into(),
         total_deputies: spec.ballots.max(1),
-        kind: ManifestType,
+        kind: if v2 {
+            ManifestType::V2
+        } else {
+            ManifestType::V1
+        },
     };
     let signed = Signed {
         signatures: vec![authority.sign(Role::Authority, &manifest)],
@@ -134,7 +162,7 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
     let ids: Vec<CandidateId> = manifest.candidates.iter().map(|c| c.id).collect();
     let mut line = Vec::with_capacity(1024);
     for (i, credential) in by_ballot.iter().enumerate() {
-        let paper = spec.paper_every > 0 && i as u64 % spec.paper_every == spec.paper_every - 1;
+        let paper = is_paper(i as u64);
         let mut marks = Vec::with_capacity(ids.len());
         for (k, id) in ids.iter().enumerate() {
             // Earlier candidates are more popular, so some pass and some do not.
@@ -169,6 +197,9 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         }
         let ballot = Ballot {
             credential: *credential,
+            issuer_signature: signatures[i]
+                .clone()
+                .map(crate::core::chain::IssuerProof::Unchecked),
             channel: if paper {
                 Channel::Paper
             } else {
@@ -189,11 +220,21 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         issued: spec.ballots,
     };
     let closed_at = Timestamp::parse("2027-01-12T10:40:00+08:00").map_err(std::io::Error::other)?;
-    let result = tally.result(
+    let roll = v2.then(|| IssuedRoll {
+        paper: log.len() - log.tablet_entries(),
+        replaced: vec![],
+        switched_to_paper: false,
+        tablet: (0..spec.ballots)
+            .filter(|i| !is_paper(*i))
+            .map(|i| DeputyNumber(format!("{:07}", i + 1)))
+            .collect(),
+    });
+    let result = tally.result_with(
         &manifest,
         log.manifest_hash(),
         log.head(),
         attendance,
+        roll,
         closed_at,
     );
     let tally_hash = Hash::of(&result);
@@ -214,6 +255,56 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
         tally_hash,
         result: signed.body,
         bytes: out.bytes,
+    })
+}
+
+/// The issuer's signatures on every tablet credential, made on every core
+/// (an RSA private operation each); `None` for paper.
+fn sign_all(
+    key: &crate::keys::IssuingSecret,
+    election_id: &ElectionId,
+    credentials: &[Hash],
+    is_paper: &(dyn Fn(u64) -> bool + Sync),
+) -> std::io::Result<Vec<Option<IssuerSignature>>> {
+    use crate::core::issuing::BlindRequest;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = credentials.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = credentials
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                s.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(k, cred)| {
+                            if is_paper((c * chunk + k) as u64) {
+                                return Ok(None);
+                            }
+                            let req = BlindRequest::for_credential(
+                                key.public_key(),
+                                election_id,
+                                1,
+                                *cred,
+                            )
+                            .map_err(std::io::Error::other)?;
+                            let blinded =
+                                hex::decode(req.blinded_hex()).map_err(std::io::Error::other)?;
+                            let blind = key.blind_sign(&blinded).map_err(std::io::Error::other)?;
+                            req.finish(&blind).map(Some).map_err(std::io::Error::other)
+                        })
+                        .collect::<std::io::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(credentials.len());
+        for p in parts {
+            all.extend(
+                p.join()
+                    .map_err(|_| std::io::Error::other("a signing thread failed"))??,
+            );
+        }
+        Ok(all)
     })
 }
 

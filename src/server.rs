@@ -109,6 +109,7 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
             authority,
             scrutineer_keys,
             election_id,
+            keys.clone(),
         ))),
         created,
     ))

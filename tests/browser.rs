@@ -541,6 +541,118 @@ async fn nothing_on_a_tablet_outlives_the_deputy() {
     c.close().await.unwrap();
 }
 
+/// The tablet's own blinding code (blind.js, plain JavaScript with BigInt)
+/// against RFC 9474's test vectors, in the browser that runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tablet_blinds_and_finishes_as_rfc_9474_says() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let c = browser(&d, 1280, 800).await;
+    c.goto(&format!("{}/tablet", app.base)).await.unwrap();
+    visible(&c, "#checkin").await;
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/spec/v2/vectors/rfc9474.json"
+    ))
+    .unwrap();
+    let vectors: Vec<Value> = serde_json::from_str(&text).unwrap();
+    // SHA-384 itself (FIPS 180-4's "abc", and a message over two blocks).
+    let sha = c
+        .execute(
+            "return [MsBlind.hex(MsBlind.sha384(new TextEncoder().encode('abc'))), \
+             MsBlind.hex(MsBlind.sha384(new Uint8Array(300).fill(97)))];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    use sha2::Digest;
+    assert_eq!(sha[0], "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
+    assert_eq!(
+        sha[1].as_str().unwrap(),
+        hex::encode(sha2::Sha384::digest([97u8; 300]))
+    );
+    let mut checked = 0;
+    for v in vectors.iter().filter(|v| {
+        v["sLen"].as_str().is_some_and(|s| {
+            s.trim_start_matches("0x")
+                .trim_start_matches('0')
+                .is_empty()
+        })
+    }) {
+        let key = json!({"n": v["n"].as_str().unwrap().trim_start_matches("0x"),
+                         "e": v["e"].as_str().unwrap().trim_start_matches("0x")});
+        let msg = format!(
+            "{}{}",
+            v["msg_prefix"].as_str().unwrap(),
+            v["msg"].as_str().unwrap()
+        );
+        let inv = v["inv"].as_str().unwrap().trim_start_matches("0x");
+        let out = c
+            .execute(
+                "const [key, msg, inv, blindSig] = arguments; \
+                 const n = BigInt('0x' + key.n); \
+                 const r = MsBlind.modInv(BigInt('0x' + inv), n); \
+                 const b = MsBlind.blind(MsBlind.unhex(msg), key, r); \
+                 return [b.blinded, MsBlind.finalize(MsBlind.unhex(msg), key, blindSig, b.inv), \
+                         MsBlind.finalize(MsBlind.unhex(msg + '00'), key, blindSig, b.inv)];",
+                vec![key, json!(msg), json!(inv), v["blind_sig"].clone()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(out[0], v["blinded_msg"], "{}: blinded message", v["name"]);
+        assert_eq!(out[1], v["sig"], "{}: finished signature", v["name"]);
+        assert!(
+            out[2].is_null(),
+            "a signature for another message is refused"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "both vectors without salt");
+    c.close().await.unwrap();
+}
+
+/// The answer to the ballot request is lost: the tablet asks again with the
+/// credential it kept and gets the same signature; the deputy votes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_the_ballot_request_costs_no_vote() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let staff = app.login().await;
+    let id = open_round(&staff, 5).await;
+    let codes = codes(&staff).await;
+    let c = browser(&d, 1280, 800).await;
+    c.goto(&format!("{}/tablet", app.base)).await.unwrap();
+    visible(&c, "#checkin").await;
+    // The first answer to POST /api/tablet/ballot reaches the server and is
+    // lost on the way back, as on a dropped Wi-Fi.
+    c.execute(
+        "const orig = window.fetch; window.lost = 0; \
+         window.fetch = async (u, o) => { const r = await orig(u, o); \
+           if (String(u).includes('/api/tablet/ballot') && window.lost === 0) { window.lost = 1; throw new TypeError('lost'); } \
+           return r; };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    check_in_on(&c, &codes[0].0, &codes[0].1).await;
+    assert_eq!(
+        c.execute("return window.lost;", vec![]).await.unwrap(),
+        json!(1)
+    );
+    let receipt = vote_on(&c).await;
+    assert_eq!(receipt.len(), 8);
+    let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(
+        (
+            counts["tablet_issued"].as_u64(),
+            counts["returned"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{counts}"
+    );
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_review_is_a_form_and_cancel_records_nothing() {
     let Some(d) = driver().await else { return };

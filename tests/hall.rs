@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::app::{call, draft, roster_csv, TestApp};
+use common::app::{ask_ballot, blind_for, call, draft, fetch_ballot, finish, roster_csv, TestApp};
 use common::verifiers::{both, both_with, Outcome};
 use minsheng::core::canon::Hash;
 use minsheng::core::record::{ResultBody, Role};
@@ -65,11 +65,17 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
             let tablet = TestApp::client();
             let (s, _) = call(&tablet, "POST", format!("{base}/api/tablet/checkin"), "", Some(json!({"number": number, "code": code}))).await;
             assert_eq!(s, 200);
-            let (s, b) = call(&tablet, "POST", format!("{base}/api/tablet/ballot"), "", None).await;
+            // The tablet blinds its own credential; the server signs it.
+            let (req, round_id, s, b) = fetch_ballot(&tablet, &base).await;
             assert_eq!(s, 200, "{b}");
-            let credential = b["credential"].as_str().unwrap().to_string();
-            // A second ballot for the same tablet is refused.
-            let (s, again) = call(&tablet, "POST", format!("{base}/api/tablet/ballot"), "", None).await;
+            // The answer was lost on the Wi-Fi: the same blinded message asked
+            // again gets the same blind signature, so the vote is not lost.
+            let (s, again) = ask_ballot(&tablet, &base, &req).await;
+            assert_eq!((s, &again["blind_signature"]), (200, &b["blind_signature"]));
+            let signature = finish(&req, &b);
+            let credential = req.credential.to_hex();
+            // Another blinded message for the same deputy is refused.
+            let (s, again) = ask_ballot(&tablet, &base, &blind_for(&b["ballot"])).await;
             assert_eq!((s, again["code"].as_str()), (409, Some("already_issued")));
             let marks = match i % 4 {
                 0 => json!({"P01": "for", "P02": "for", "P03": "against"}),
@@ -79,9 +85,9 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
             };
             // Submission carries no cookie: a fresh client, the credential alone.
             let anon = reqwest::Client::new();
-            let body = json!({"round_id": b["ballot"]["round_id"], "credential": credential, "marks": marks});
+            let body = json!({"round_id": round_id, "credential": credential, "signature": signature, "marks": marks});
             if i == 5 {
-                let over = json!({"round_id": b["ballot"]["round_id"], "credential": credential,
+                let over = json!({"round_id": round_id, "credential": credential, "signature": signature,
                                   "marks": {"P01": "for", "P02": "for", "P03": "for", "P04": "for"}});
                 let (s, e) = call(&anon, "POST", format!("{base}/api/ballots"), "", Some(over)).await;
                 assert_eq!((s, e["code"].as_str()), (422, Some("over_cap")), "a tablet ballot over the cap is refused");
@@ -92,7 +98,7 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
             let (s, again) = call(&anon, "POST", format!("{base}/api/ballots"), "", Some(body)).await;
             assert_eq!((s, &again), (200, &receipt));
             // The same credential with other marks is refused.
-            let other = json!({"round_id": 1, "credential": credential, "marks": {"P05": "for"}});
+            let other = json!({"round_id": 1, "credential": credential, "signature": signature, "marks": {"P05": "for"}});
             let (s, e) = call(&anon, "POST", format!("{base}/api/ballots"), "", Some(other)).await;
             assert_eq!((s, e["code"].as_str()), (409, Some("credential_used")));
             (receipt["seq"].as_u64().unwrap(), receipt["hash"].as_str().unwrap().to_string(), credential)
@@ -157,6 +163,20 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         (result.returned, result.valid, result.present, result.issued),
         (36, 36, 36, 36)
     );
+    // tally-record-v2: who was issued a ballot is published, so a deputy who
+    // was not there and finds their number would know.
+    assert_eq!(result.kind, minsheng::core::record::ResultType::V2);
+    let roll = result
+        .issued_roll
+        .clone()
+        .expect("a v2 result has the issued roll");
+    let mut numbers: Vec<String> = codes.iter().take(voters).map(|c| c.0.clone()).collect();
+    numbers.sort();
+    assert_eq!(
+        roll.tablet.iter().map(|n| n.0.clone()).collect::<Vec<_>>(),
+        numbers
+    );
+    assert_eq!((roll.paper, roll.switched_to_paper), (0, false));
     assert_eq!(result.tally[&"P01".parse().unwrap()].for_, 18);
     let (s, _) = staff
         .post(&format!("/api/rounds/{id}/publish"), json!({}))
@@ -254,23 +274,23 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
         "the decided projects, and only they, are listed"
     );
 
-    // Secret ballot: after close no credential handed out is anywhere on disk,
-    // and no table joins a deputy to a credential or an entry.
-    let mut disk = Vec::new();
-    for f in ["minsheng.db", "minsheng.db-wal"] {
-        if let Ok(b) = std::fs::read(app.dir.path().join(f)) {
-            disk.extend(b);
-        }
-    }
+    // Secret ballot: a tablet's credential is on disk only in the log it
+    // voted in (it is published there); nothing kept at issuance names it.
+    let conn = rusqlite::Connection::open(app.dir.path().join("minsheng.db")).unwrap();
+    let issued: Vec<String> = conn
+        .prepare("SELECT round_id || ' ' || deputy_id || ' ' || COALESCE(blinded, '') FROM ballots_issued")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(issued.len(), voters);
     for (_, _, credential) in &receipts {
         assert!(
-            !disk
-                .windows(credential.len())
-                .any(|w| w == credential.as_bytes()),
-            "a credential is still on disk"
+            !issued.iter().any(|row| row.contains(credential.as_str())),
+            "issuance recorded a credential"
         );
     }
-    let conn = rusqlite::Connection::open(app.dir.path().join("minsheng.db")).unwrap();
     let stack: i64 = conn
         .query_row("SELECT COUNT(*) FROM credential_stack", [], |r| r.get(0))
         .unwrap();
@@ -284,7 +304,10 @@ async fn a_whole_round_over_http_with_many_tablets_verifies_in_both_verifiers() 
             .map(|c| c.unwrap())
             .collect()
     };
-    assert_eq!(cols("ballots_issued"), vec!["round_id", "deputy_id"]);
+    assert_eq!(
+        cols("ballots_issued"),
+        vec!["round_id", "deputy_id", "blinded"]
+    );
     assert!(!cols("entries")
         .iter()
         .any(|c| c.contains("deputy") || c.contains("time") || c.contains("tablet")));
@@ -338,7 +361,7 @@ async fn roles_login_and_csrf_are_enforced() {
         "POST",
         format!("{base}/api/ballots"),
         "",
-        Some(json!({"round_id": 99, "credential": "x", "marks": {}})),
+        Some(json!({"round_id": 99, "credential": "x", "signature": "x", "marks": {}})),
     )
     .await;
     assert_eq!(s, 404);

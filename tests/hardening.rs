@@ -187,6 +187,52 @@ async fn check_in_reveals_nothing_slows_a_guesser_and_never_locks_the_deputy_out
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
 
+/// Guessing from many addresses at once: each new address adds one try,
+/// the rest come from one hall-wide budget (120 a minute), so a day of it
+/// finds one deputy's 8-digit code with probability under 0.2%; the deputy,
+/// on a tablet that has not failed, checks in at once, typing the code as
+/// printed ("1234 5678").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_from_many_addresses_is_bounded_hall_wide() {
+    let app = TestApp::spawn().await;
+    let staff = app.login().await;
+    let (s, _) = staff.post_text("/api/deputies/import", roster_csv(3)).await;
+    assert_eq!(s, 200);
+    let all = codes(&staff).await;
+    let (number, code) = all[0].clone();
+    assert_eq!(code.len(), 8, "8-digit codes: {code}");
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    let mut guesses = vec![];
+    for last in 10u8..=209 {
+        let c = client_from(last);
+        for _ in 0..3 {
+            let (c, base, number) = (c.clone(), app.base.clone(), number.clone());
+            guesses.push(async move { checkin(&c, &base, &number, wrong).await.0 });
+        }
+    }
+    let statuses = futures::future::join_all(guesses).await;
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    let slowed = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(tried + slowed, 600, "{statuses:?}");
+    assert!(
+        tried <= 200 + 120,
+        "200 addresses, 3 guesses each: {tried} tried (one per new address, then the hall-wide 120)"
+    );
+    assert!(slowed >= 280, "{slowed} refused");
+    let (s, j) = checkin(
+        &client_from(250),
+        &app.base,
+        &number,
+        &format!("{} {}", &code[..4], &code[4..]),
+    )
+    .await;
+    assert_eq!(s, 200, "the deputy is not kept out: {j}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tablet_session_ends_with_its_round() {
     let app = TestApp::spawn().await;
@@ -219,6 +265,7 @@ async fn a_tablet_session_ends_with_its_round() {
     );
     let r =
         t.c.post(format!("{}/api/tablet/ballot", app.base))
+            .json(&json!({"blinded": "00"}))
             .send()
             .await
             .unwrap();
@@ -279,4 +326,157 @@ async fn no_round_opens_without_a_scrutineer_key() {
     assert_eq!(s, 409, "{j}");
     assert!(j["error"].as_str().unwrap().contains("监票人公钥"), "{j}");
     let _ = tx.send(());
+}
+
+/// A deputy's tablet dies after its ballot was signed: a second tablet
+/// cannot get another ballot (and staff see it checked in twice); staff hand
+/// a paper ballot in its place, once; the published roll names the deputy as
+/// replaced, `issued` counts both ballots, and both verifiers accept it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_tablet_is_replaced_by_paper_once_and_the_roll_says_so() {
+    use common::app::{attest_and_publish, bundle_file, fetch_ballot, print_paper};
+    use common::verifiers::{both, Outcome};
+    let app = TestApp::spawn().await;
+    let staff = app.login().await;
+    let id = open_round(&staff, 6).await;
+    let codes = codes(&staff).await;
+    let (a_number, a_code) = codes[0].clone();
+
+    // Deputy A's first tablet takes its ballot, then dies.
+    let first = Tablet::check_in(&app.base, &a_number, &a_code).await;
+    // A spare tablet: checks in (seen by staff), but gets no second ballot.
+    let spare = TestApp::client();
+    let (s, _) = common::app::call(
+        &spare,
+        "POST",
+        format!("{}/api/tablet/checkin", app.base),
+        "",
+        Some(json!({"number": a_number, "code": a_code})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, _, s, j) = fetch_ballot(&spare, &app.base).await;
+    assert_eq!(
+        (s, j["code"].as_str()),
+        (409, Some("already_issued")),
+        "{j}"
+    );
+    let (_, d) = staff.get("/api/deputies").await;
+    let a = d["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["number"] == a_number.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        a["extra_checkins"], 1,
+        "a second tablet as the same deputy is shown: {a}"
+    );
+
+    // 平板故障补发: one paper ballot, once.
+    let paper = print_paper(&staff, id, 2).await;
+    let (s, j) = staff
+        .post(
+            &format!("/api/rounds/{id}/replace"),
+            json!({"deputy_id": a["id"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, j["number"].as_str()),
+        (200, Some(a_number.as_str())),
+        "{j}"
+    );
+    let (s, j) = staff
+        .post(
+            &format!("/api/rounds/{id}/replace"),
+            json!({"deputy_id": a["id"]}),
+        )
+        .await;
+    assert_eq!(s, 409, "only once: {j}");
+    // A deputy whose tablet took no ballot is not replaced: a spare tablet does.
+    let b_id = d["deputies"][1]["id"].clone();
+    let (s, _) = staff
+        .post(
+            &format!("/api/rounds/{id}/replace"),
+            json!({"deputy_id": b_id}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    let (_, counts) = staff.get(&format!("/api/rounds/{id}/counts")).await;
+    assert_eq!(
+        (
+            counts["replaced"].as_u64(),
+            counts["paper"]["handed_out"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // A votes on paper; B votes on a tablet; A's dead tablet never sends.
+    let c1 = app.login_as("jipiao1").await;
+    let c2 = app.login_as("jipiao2").await;
+    for (c, who) in [(&c1, "a"), (&c2, "b")] {
+        let (s, j) = c
+            .post(
+                &format!("/api/rounds/{id}/paper/entries"),
+                json!({"code": paper[0], "marks": {"P01": "for"}, "request": format!("r{who}")}),
+            )
+            .await;
+        assert_eq!(s, 200, "{j}");
+    }
+    let b = Tablet::check_in(&app.base, &codes[1].0, &codes[1].1).await;
+    assert_eq!(b.vote(json!({"P02": "for"})).await.0, 200);
+    drop(first);
+    common::app::all_present(&staff).await; // the others are in the hall: quorum
+    let (_, d) = staff.get("/api/deputies").await;
+    let by: Vec<Value> = d["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["checked_in_by"].clone())
+        .collect();
+    assert_eq!(
+        by.iter().filter(|b| *b == "mishu").count(),
+        4,
+        "staff check-ins are recorded with who: {by:?}"
+    );
+    assert_eq!(
+        by.iter().filter(|b| b.is_null()).count(),
+        2,
+        "the two who checked in on tablets: {by:?}"
+    );
+    let chief = app.login_as("zongjianpiao").await;
+    assert_eq!(
+        chief
+            .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 1}))
+            .await
+            .0,
+        200
+    );
+    let (s, closed) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    let r = &closed["result"];
+    let roll = &r["issued_roll"];
+    let mut both_numbers = vec![a_number.clone(), codes[1].0.clone()];
+    both_numbers.sort();
+    assert_eq!(roll["tablet"], json!(both_numbers));
+    assert_eq!(roll["replaced"], json!([a_number]));
+    assert_eq!(roll["paper"], 1);
+    assert_eq!(
+        (
+            r["present"].as_u64(),
+            r["issued"].as_u64(),
+            r["returned"].as_u64()
+        ),
+        (Some(6), Some(3), Some(2))
+    );
+    assert_eq!(r["round_valid"], true, "{r}");
+    attest_and_publish(&staff, id).await;
+    let path = bundle_file(&app, id).await;
+    assert!(
+        matches!(both(&path), Outcome::Verified(_)),
+        "both verifiers accept the round"
+    );
 }

@@ -81,6 +81,7 @@ impl Staff {
 enum Job {
     Tablet {
         credential: String,
+        signature: String,
         marks: Value,
     },
     /// One counter's reading of one paper ballot; `second` follows the first.
@@ -165,17 +166,12 @@ async fn receipts_survive_sigkill_at_random_moments() {
             .send()
             .await
             .unwrap();
-        let b: Value = t
-            .post(format!("{base}/api/tablet/ballot"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (req, _, status, b) = common::app::fetch_ballot(&t, &base).await;
+        assert_eq!(status, 200, "{b}");
         let marks = json!({ format!("P{:02}", i % 4 + 1): "for", format!("P{:02}", (i + 1) % 4 + 1): "against" });
         jobs.push_back(Job::Tablet {
-            credential: b["credential"].as_str().unwrap().to_string(),
+            credential: req.credential.to_hex(),
+            signature: common::app::finish(&req, &b),
             marks,
         });
     }
@@ -257,9 +253,9 @@ async fn receipts_survive_sigkill_at_random_moments() {
                     continue;
                 };
                 let request = match &job {
-                    Job::Tablet { credential, marks } => anon
+                    Job::Tablet { credential, signature, marks } => anon
                         .post(format!("{base}/api/ballots"))
-                        .json(&json!({"round_id": id, "credential": credential, "marks": marks})),
+                        .json(&json!({"round_id": id, "credential": credential, "signature": signature, "marks": marks})),
                     Job::Paper { code, counter, marks, scan } => counters[*counter]
                         .c
                         .post(format!("{base}/api/rounds/{id}/paper/entries"))

@@ -112,6 +112,7 @@ async fn the_results_page_is_a_kit_that_works_as_written() {
     for (file, from) in [
         ("verify_bundle.py", "tools/verify_bundle.py"),
         ("tally-record-v1.md", "docs/spec/v1/tally-record-v1.md"),
+        ("tally-record-v2.md", "docs/spec/v2/tally-record-v2.md"),
         ("counting-rules.md", "docs/spec/v1/counting-rules.md"),
     ] {
         let served = reqwest::get(format!("{}/results/kit/{file}", app.base))

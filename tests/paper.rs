@@ -136,7 +136,8 @@ async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verif
         "POST",
         format!("{base}/api/ballots"),
         "",
-        Some(json!({"round_id": id, "credential": paper[0].text(), "marks": {}})),
+        Some(json!({"round_id": id, "credential": paper[0].commitment(&"shiguai-2027".parse().unwrap(), 1),
+            "signature": "01".repeat(256), "marks": {}})),
     )
     .await;
     assert_eq!(
@@ -272,24 +273,25 @@ async fn a_mixed_round_on_tablets_and_paper_then_a_runoff_verifies_in_both_verif
     assert!(j["error"].as_str().unwrap().contains("作废"));
     let (s, j) = enter(&c1, id, &qr(&paper[1], 9), both_for.clone()).await;
     assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
-    // A tablet credential already used, typed at the counting table: a duplicate.
+    // A tablet credential typed at the counting table is not a paper code
+    // (v2: tablets make their own, never printed): refused, not set aside.
     let (s, j) = enter(&c2, id, &tablets[1].credential, both_for.clone()).await;
-    assert_eq!((s, j["code"].as_str()), (409, Some("set_aside")), "{j}");
+    assert_eq!((s, j["code"].as_str()), (400, Some("code")), "{j}");
     let (s, _) = enter(&c1, id, "not a code", both_for.clone()).await;
     assert_eq!(s, 400);
 
-    // The box held 12 ballots and 4 set aside = 16; the scrutineers count 17.
+    // The box held 12 ballots and 3 set aside = 15; the scrutineers count 16.
     let (_, status) = scrutineer.get(&format!("/api/rounds/{id}/paper")).await;
     assert_eq!(
         (
             status["tally"]["entered"].as_u64(),
             status["tally"]["set_aside"].as_u64()
         ),
-        (Some(12), Some(4)),
+        (Some(12), Some(3)),
         "{status}"
     );
     let (s, _) = scrutineer
-        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 17}))
+        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 16}))
         .await;
     assert_eq!(s, 200);
     let (s, j) = mishu

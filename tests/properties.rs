@@ -34,6 +34,7 @@ fn spec(
             ThresholdBase::Present
         },
         paper_every,
+        issuing: None,
     }
 }
 

@@ -177,15 +177,28 @@ fn bundles_built_by_the_chain_and_tally_code_verify_in_both() {
 /// Every kind of single change to a good bundle is caught by both, at the same line.
 #[test]
 fn any_single_change_is_caught_by_both_at_the_same_line() {
+    // v1, and v2 with its issuer signatures and issued roll.
+    let key = std::sync::Arc::new(minsheng::keys::IssuingSecret::generate(2048).unwrap());
+    for issuing in [None, Some(key)] {
+        single_changes(SampleSpec {
+            ballots: 12,
+            candidates: 5,
+            seats: 3,
+            paper_every: 3,
+            issuing,
+            ..SampleSpec::default()
+        });
+    }
+}
+
+fn single_changes(spec: SampleSpec) {
     let dir = tempfile::tempdir().unwrap();
-    let spec = SampleSpec {
-        ballots: 12,
-        candidates: 5,
-        seats: 3,
-        paper_every: 3,
-        ..SampleSpec::default()
-    };
-    let (path, _) = sample(dir.path(), "base.jsonl", &spec);
+    let (path, hash) = sample(dir.path(), "base.jsonl", &spec);
+    assert_eq!(
+        both(&path),
+        Outcome::Verified(hash),
+        "the unchanged bundle verifies"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let n = lines.len();

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""An independent verifier for minsheng tally-record-v1 bundles.
+"""An independent verifier for minsheng tally-record-v1 and -v2 bundles.
 
-Written from the spec page alone (docs/spec/v1/: tally-record-v1.md, counting-rules.md), with
-nothing but the Python 3 standard library, so that an observer can read all
-of it in one sitting and trust none of minsheng's own code.
+Written from the spec pages alone (docs/spec/v1/ and docs/spec/v2/:
+tally-record-v1.md, tally-record-v2.md, counting-rules.md), with nothing but
+the Python 3 standard library, so that an observer can read all of it in one
+sitting and trust none of minsheng's own code.
 
-    python3 verify_bundle.py bundle.jsonl [--tally-hash H] [--authority-key K]
+    python3 verify_bundle.py bundle.jsonl [more.jsonl ...] [--tally-hash H] [--authority-key K]
 
+Several bundles are a chain of rounds, in order: each later round must name
+the tally hash of the one before as its previous_result (a fork is refused).
 Prints each check as it passes and the tally hash; on the first failure prints
 "FAIL line N: field: what" and exits 1.
 """
@@ -90,6 +93,52 @@ def ed25519_verify(public, msg, sig):
         return False
     k = int.from_bytes(hashlib.sha512(sig[:32] + public + msg).digest(), "little") % L
     return point_equal(scalar_mult(S, BASE), point_add(R, scalar_mult(k, A)))
+
+
+# --- RSASSA-PSS verification (RFC 8017 section 8.1.2, 9.1.2): SHA-384, MGF1-SHA-384,
+# salt length 0, as RFC 9474 RSABSSA-SHA384-PSSZero-Deterministic finishes it ---
+
+
+def mgf1_sha384(seed, length):
+    out = b""
+    for counter in range((length + 47) // 48):
+        out += hashlib.sha384(seed + counter.to_bytes(4, "big")).digest()
+    return out[:length]
+
+
+def rsa_pss_verify(n, e, msg, sig):
+    k = (n.bit_length() + 7) // 8
+    if len(sig) != k:
+        return "the signature is not as long as the modulus"
+    s = int.from_bytes(sig, "big")
+    if s >= n:
+        return "the signature is not below the modulus"
+    em_bits = n.bit_length() - 1
+    em_len = (em_bits + 7) // 8
+    em = pow(s, e, n).to_bytes(k, "big")
+    if k > em_len:
+        if em[0] != 0:
+            return "the issuing key did not sign this credential for this round"
+        em = em[1:]
+    h_len = 48
+    if em_len < h_len + 2 or em[-1] != 0xBC:
+        return "the issuing key did not sign this credential for this round"
+    masked, h = em[: em_len - h_len - 1], em[em_len - h_len - 1 : -1]
+    top = 8 * em_len - em_bits
+    if masked[0] >> (8 - top) if top else 0:
+        return "the issuing key did not sign this credential for this round"
+    db = bytearray(a ^ b for a, b in zip(masked, mgf1_sha384(h, len(masked))))
+    db[0] &= 0xFF >> top
+    if any(db[:-1]) or db[-1] != 1:
+        return "the issuing key did not sign this credential for this round"
+    m_prime = b"\0" * 8 + hashlib.sha384(msg).digest()
+    if hashlib.sha384(m_prime).digest() != h:
+        return "the issuing key did not sign this credential for this round"
+    return None
+
+
+def ballot_message(m, credential):
+    return f"minsheng-ballot:{m['election_id']}:{m['round']}:{credential}".encode("ascii")
 
 
 # --- Canonical JSON and H ---
@@ -217,6 +266,12 @@ class Checker:
 
 MANIFEST_KEYS = ["type", "election_id", "round", "previous_result", "title", "assembly", "total_deputies",
                  "rules", "candidates", "credentials", "authority_key", "scrutineer_keys", "opened_at"]
+HEX = re.compile(r"(?:[0-9a-f]{2})+")
+
+
+def version(c, v, path, kind):
+    c.one_of(v, path, [f"minsheng.{kind}/1", f"minsheng.{kind}/2"])
+    return int(v[-1])
 ENTRY_KEYS = ["type", "election_id", "round", "seq", "prev", "credential", "channel", "marks", "void"]
 RESULT_KEYS = ["type", "election_id", "round", "manifest", "log_head", "total_deputies", "present", "issued",
                "returned", "valid", "void", "quorum_met", "round_valid", "threshold", "tally", "ranking",
@@ -226,8 +281,10 @@ RESULT_KEYS = ["type", "election_id", "round", "manifest", "log_head", "total_de
 def check_manifest(text, expected_authority):
     c = Checker(1)
     env = c.obj(parse_line(1, text), "(record)", ["body", "signatures"])
-    m = c.obj(env["body"], "body", MANIFEST_KEYS)
-    c.one_of(m["type"], "body.type", ["minsheng.manifest/1"])
+    body = env["body"]
+    v2 = isinstance(body, dict) and body.get("type") == "minsheng.manifest/2"
+    m = c.obj(body, "body", MANIFEST_KEYS + (["issuing_key"] if v2 else []))
+    m["_version"] = version(c, m["type"], "body.type", "manifest")
     c.str(m["election_id"], "body.election_id", ELECTION)
     c.int(m["round"], "body.round", 1)
     if m["round"] == 1 and m["previous_result"] is not None:
@@ -269,11 +326,25 @@ def check_manifest(text, expected_authority):
         c.fail("body.scrutineer_keys", "expected a list")
     for i, k in enumerate(m["scrutineer_keys"]):
         c.key(k, f"body.scrutineer_keys[{i}]")
+    if not m["scrutineer_keys"]:
+        c.fail("body.scrutineer_keys", "at least one scrutineer key: a result only the authority signs is checked by nobody")
+    if v2:
+        ik = c.obj(m["issuing_key"], "body.issuing_key", ["e", "n"])
+        for f in ["e", "n"]:
+            c.str(ik[f], f"body.issuing_key.{f}", HEX)
+            if ik[f].startswith("00"):
+                c.fail(f"body.issuing_key.{f}", "no leading zero bytes")
+        n, e = int(ik["n"], 16), int(ik["e"], 16)
+        if not (2048 <= n.bit_length() <= 8192) or n % 2 == 0:
+            c.fail("body.issuing_key.n", f"an odd modulus of 2048 to 8192 bits, found {n.bit_length()} bits")
+        if e % 2 == 0 or not (3 <= e < 2**64):
+            c.fail("body.issuing_key.e", "an odd public exponent from 3 to 2^64-1")
+        m["_rsa"] = (n, e)
     c.time(m["opened_at"], "body.opened_at")
     if expected_authority and m["authority_key"] != expected_authority:
         c.fail("body.authority_key", f"found {m['authority_key']}, expected {expected_authority}")
-    mh = H(m)
-    print(f"ok  manifest: {m['election_id']} round {m['round']}, {len(m['candidates'])} candidates, "
+    mh = H({k: v for k, v in m.items() if not k.startswith("_")})
+    print(f"ok  manifest v{m['_version']}: {m['election_id']} round {m['round']}, {len(m['candidates'])} candidates, "
           f"{len(creds)} credentials sorted and unique; H = {mh}")
     auth = ("authority", m["authority_key"])
     allowed = {auth} | {("scrutineer", k) for k in m["scrutineer_keys"]}
@@ -284,8 +355,11 @@ def check_manifest(text, expected_authority):
 
 def check_entry(line, e, m, seq, prev, pool, used):
     c = Checker(line)
-    c.obj(e, "(record)", ENTRY_KEYS)
-    c.one_of(e["type"], "type", ["minsheng.entry/1"])
+    has_sig = isinstance(e, dict) and "issuer_signature" in e
+    c.obj(e, "(record)", ENTRY_KEYS + (["issuer_signature"] if has_sig else []))
+    want_type = f"minsheng.entry/{m['_version']}"
+    if version(c, e["type"], "type", "entry") != m["_version"]:
+        c.fail("type", f"found {e['type']!r}, expected {want_type!r} (the manifest's version)")
     c.str(e["election_id"], "election_id", ELECTION)
     c.int(e["round"], "round")
     c.int(e["seq"], "seq")
@@ -299,11 +373,24 @@ def check_entry(line, e, m, seq, prev, pool, used):
         c.fail("seq", f"found {e['seq']}, expected {seq}")
     if e["prev"] != prev:
         c.fail("prev", f"found {e['prev']}, expected {prev} (the hash of the entry before)")
-    if e["credential"] not in pool:
+    c.one_of(e["channel"], "channel", ["tablet", "paper"])
+    signed = m["_version"] == 2 and e["channel"] == "tablet"
+    if has_sig and m["_version"] == 1:
+        c.fail("issuer_signature", "a v1 entry has no issuer_signature")
+    if has_sig and not signed:
+        c.fail("issuer_signature", "a paper entry has no issuer_signature: its credential is in the manifest's pool")
+    if signed and not has_sig:
+        c.fail("issuer_signature", "a v2 tablet entry needs the issuer's signature on its credential")
+    if signed:
+        c.str(e["issuer_signature"], "issuer_signature", HEX)
+        n, e_pub = m["_rsa"]
+        why = rsa_pss_verify(n, e_pub, ballot_message(m, e["credential"]), bytes.fromhex(e["issuer_signature"]))
+        if why:
+            c.fail("issuer_signature", why)
+    elif e["credential"] not in pool:
         c.fail("credential", f"{e['credential']} is not in the manifest")
     if e["credential"] in used:
         c.fail("credential", f"{e['credential']} was already used")
-    c.one_of(e["channel"], "channel", ["tablet", "paper"])
     if not isinstance(e["marks"], dict):
         c.fail("marks", "expected an object")
     allowed = set(m["rules"]["marks"]) | {"abstain"} | ({"unclear"} if e["channel"] == "paper" else set())
@@ -351,21 +438,26 @@ def expected_result(m, mh, head, entries, r):
                 runoff = [i for i in passing if tally[i]["for"] == cut]
             else:
                 decided = passing[:seats]
-    return {
-        "type": "minsheng.result/1", "election_id": m["election_id"], "round": m["round"],
+    want = {
+        "type": f"minsheng.result/{m['_version']}", "election_id": m["election_id"], "round": m["round"],
         "manifest": mh, "log_head": head, "total_deputies": total, "present": present, "issued": issued,
         "returned": len(entries), "valid": valid, "void": len(entries) - valid,
         "quorum_met": quorum_met, "round_valid": round_valid, "threshold": threshold,
         "tally": tally, "ranking": ranking, "decided": decided, "runoff": runoff,
         "unfilled": max(0, seats - len(passing)) if round_valid else seats, "closed_at": r["closed_at"],
     }
+    if m["_version"] == 2:
+        want["issued_roll"] = r["issued_roll"]
+    return want
 
 
 def check_result(line, text, m, mh, head, entries, expected_tally_hash):
     c = Checker(line)
     env = c.obj(parse_line(line, text), "(record)", ["body", "signatures"])
-    r = c.obj(env["body"], "body", RESULT_KEYS)
-    c.one_of(r["type"], "body.type", ["minsheng.result/1"])
+    v2 = m["_version"] == 2
+    r = c.obj(env["body"], "body", RESULT_KEYS + (["issued_roll"] if v2 else []))
+    if version(c, r["type"], "body.type", "result") != m["_version"]:
+        c.fail("body.type", f"found {r['type']!r}, expected 'minsheng.result/{m['_version']}' (the manifest's version)")
     for f in ["total_deputies", "present", "issued", "returned", "valid", "void", "threshold", "unfilled"]:
         c.int(r[f], f"body.{f}")
     c.time(r["closed_at"], "body.closed_at")
@@ -384,10 +476,40 @@ def check_result(line, text, m, mh, head, entries, expected_tally_hash):
     for f in ["threshold", "quorum_met", "round_valid", "ranking", "decided", "runoff", "unfilled"]:
         if r[f] != want[f] or type(r[f]) is not type(want[f]):
             c.fail(f"body.{f}", f"found {json.dumps(r[f])}, expected {json.dumps(want[f])}")
-    if not (r["issued"] <= r["present"] <= r["total_deputies"]):
-        c.fail("body.present", f"issued {r['issued']} <= present {r['present']} <= total_deputies {r['total_deputies']} does not hold")
-    if r["issued"] > len(m["credentials"]):
-        c.fail("body.issued", f"{r['issued']} ballots issued but the manifest has {len(m['credentials'])} credentials")
+    pooled, replaced = r["issued"], 0
+    if v2:
+        roll = c.obj(r["issued_roll"], "body.issued_roll", ["paper", "replaced", "switched_to_paper", "tablet"])
+        c.int(roll["paper"], "body.issued_roll.paper")
+        c.one_of(roll["switched_to_paper"], "body.issued_roll.switched_to_paper", [False, True])
+        for name in ["replaced", "tablet"]:
+            if not isinstance(roll[name], list):
+                c.fail(f"body.issued_roll.{name}", "expected a list")
+            for i, num in enumerate(roll[name]):
+                c.str(num, f"body.issued_roll.{name}[{i}]")
+                if not (1 <= len(num) <= 32) or num.strip() != num or any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in num):
+                    c.fail(f"body.issued_roll.{name}[{i}]", f"{num!r}: a deputy number is 1 to 32 characters, no control characters or outer spaces")
+                if i > 0 and roll[name][i - 1].encode() >= num.encode():
+                    c.fail(f"body.issued_roll.{name}[{i}]", "numbers sorted ascending and unique")
+        for i, num in enumerate(roll["replaced"]):
+            if num not in set(roll["tablet"]):
+                c.fail(f"body.issued_roll.replaced[{i}]", f"{num!r} is not on the tablet roll: only a tablet ballot is replaced")
+        replaced = len(roll["replaced"])
+        if replaced > roll["paper"]:
+            c.fail("body.issued_roll.replaced", f"{replaced} replacements but only {roll['paper']} paper ballots handed out")
+        tablet_entries = sum(1 for e in entries if e["channel"] == "tablet")
+        tablets = len(roll["tablet"])
+        if tablet_entries > tablets:
+            c.fail("body.issued_roll.tablet", f"{tablet_entries} tablet ballots in the log but only {tablets} tablets issued")
+        want_issued = (tablet_entries if roll["switched_to_paper"] else tablets) + roll["paper"]
+        if r["issued"] != want_issued:
+            c.fail("body.issued", f"found {r['issued']}, expected {want_issued} (from the issued roll)")
+        if tablets > r["present"]:
+            c.fail("body.issued_roll.tablet", f"{tablets} deputies on the tablet roll but {r['present']} present")
+        pooled = roll["paper"]
+    if not (r["issued"] <= r["present"] + replaced and r["present"] <= r["total_deputies"]):
+        c.fail("body.present", f"issued {r['issued']} <= present {r['present']} (+ {replaced} replaced) <= total_deputies {r['total_deputies']} does not hold")
+    if pooled > len(m["credentials"]):
+        c.fail("body.issued", f"{pooled} ballots issued from the pool but the manifest has {len(m['credentials'])} credentials")
     print(f"ok  result: every field recomputed (returned {r['returned']}, valid {r['valid']}, void {r['void']})")
     th = H(r)
     required = [("authority", m["authority_key"])] + [("scrutineer", k) for k in m["scrutineer_keys"]]
@@ -398,7 +520,7 @@ def check_result(line, text, m, mh, head, entries, expected_tally_hash):
     return th
 
 
-def verify(path, expected_tally_hash=None, expected_authority=None, head=None):
+def verify(path, expected_tally_hash=None, expected_authority=None, head=None, previous=None):
     with open(path, "r", encoding="utf-8", newline="\n") as f:
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
@@ -406,6 +528,13 @@ def verify(path, expected_tally_hash=None, expected_authority=None, head=None):
     if not lines:
         raise Fail(1, "manifest", "the bundle is empty")
     m, mh = check_manifest(lines[0], expected_authority)
+    if previous is not None:
+        prev_round, prev_hash = previous
+        if m["previous_result"] != prev_hash:
+            raise Fail(1, "body.previous_result",
+                       f"found {json.dumps(m['previous_result'])}, expected {prev_hash} (the tally hash of the round before)")
+        if m["round"] != prev_round + 1:
+            raise Fail(1, "body.round", f"found {m['round']}, expected {prev_round + 1} (the round after the one before)")
     if len(lines) < 2:
         raise Fail(2, "result", "the bundle ends after the manifest: the last line must be the signed result")
     pool, used, entries, prev = set(m["credentials"]), set(), [], mh
@@ -425,12 +554,12 @@ def verify(path, expected_tally_hash=None, expected_authority=None, head=None):
     if head:
         print(f"ok  noted head {head[0]}:{head[1][:16]} is in the log")
     print(f"ok  entries: {len(entries)}, seq 1..{len(entries)}, chain links, credentials used once, marks and void per the rules")
-    return check_result(len(lines), lines[-1], m, mh, prev, entries, expected_tally_hash)
+    return m["round"], check_result(len(lines), lines[-1], m, mh, prev, entries, expected_tally_hash)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("bundle")
+    ap.add_argument("bundle", nargs="+", help="one bundle, or the bundles of a chain of rounds in order")
     ap.add_argument("--tally-hash")
     ap.add_argument("--authority-key")
     ap.add_argument("--head", help="a log head noted during voting, SEQ:HASH")
@@ -442,17 +571,28 @@ def main():
             print(f"--head: expected SEQ:HASH, found {a.head!r}")
             return 2
         head = (int(seq), h.lower())
-    try:
-        th = verify(a.bundle, a.tally_hash, a.authority_key, head)
-    except Fail as e:
-        print(f"FAIL line {e.line}: {e.field}: {e.message}")
-        return 1
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"FAIL line 0: bundle: {e}")
+    previous, th = None, None
+    for i, path in enumerate(a.bundle):
+        if len(a.bundle) > 1:
+            print(f"== {path}")
+        last = i == len(a.bundle) - 1
+        try:
+            rnd, th = verify(path, a.tally_hash if last else None, a.authority_key, head if last else None, previous)
+        except Fail as e:
+            name = f"{path}: " if len(a.bundle) > 1 else ""
+            print(f"FAIL {name}line {e.line}: {e.field}: {e.message}")
+            return 1
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"FAIL line 0: bundle: {e}")
+            return 2
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            print(f"FAIL line 0: (record): malformed record ({type(e).__name__}: {e})")
+            return 1
+        if previous is not None:
+            print(f"ok  follows round {previous[0]} (previous_result = its tally hash)")
+        previous = (rnd, th)
+    if th is None:
         return 2
-    except (KeyError, TypeError, AttributeError) as e:
-        print(f"FAIL line 0: (record): malformed record ({type(e).__name__}: {e})")
-        return 1
     print(f"tally hash: {th}")
     print("VERIFIED")
     return 0

@@ -7,16 +7,39 @@
 
 use super::canon::Hash;
 use super::credential::{Pool, PoolIndex};
+use super::issuing::{BallotVerifier, Checked, SignatureFault};
 use super::record::{
-    CandidateId, Channel, ElectionId, Entry, EntryType, Manifest, Mark, MarkSet, Marks, Receipt,
-    VoidReason,
+    CandidateId, Channel, ElectionId, Entry, EntryType, IssuerSignature, Manifest, Mark, MarkSet,
+    Marks, Receipt, Version, VoidReason,
 };
+use std::collections::HashSet;
+
+/// A v2 tablet ballot's issuer signature as handed in: to be checked, or
+/// checked already against this round's key for this credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssuerProof {
+    Unchecked(IssuerSignature),
+    Checked(Checked),
+}
+
+impl IssuerProof {
+    pub fn signature(&self) -> &IssuerSignature {
+        match self {
+            IssuerProof::Unchecked(s) => s,
+            IssuerProof::Checked(c) => c.signature(),
+        }
+    }
+}
 
 /// A ballot as handed in, before it becomes an entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ballot {
-    /// The commitment of the credential the ballot carries.
+    /// The commitment of the credential the ballot carries (paper, and
+    /// every v1 ballot); a v2 tablet's own credential.
     pub credential: Hash,
+    /// v2 tablets: the issuer's signature on the credential, or the proof
+    /// that it was checked already (on the caller's threads).
+    pub issuer_signature: Option<IssuerProof>,
     pub channel: Channel,
     pub marks: Marks,
     /// 总监票人 ruled the (paper) ballot illegible as a whole.
@@ -55,6 +78,8 @@ pub enum BallotError {
     Mark(#[from] MarkFault),
     #[error("只有纸质选票可以判为无法辨认 (only a paper ballot can be ruled unreadable)")]
     UnreadableTablet,
+    #[error("凭证的签发签名无效 (the issuer did not sign this credential for this round)")]
+    BadSignature,
 }
 
 /// A stored or published entry that does not fit the log; `field()` names
@@ -77,6 +102,23 @@ pub enum EntryFault {
     Marks(MarkFault),
     #[error("found {found}, expected {expected}")]
     Void { found: String, expected: String },
+    #[error("found {found:?}, expected {expected:?} (the manifest's version)")]
+    Version { found: String, expected: String },
+    #[error("{0}")]
+    Issuer(IssuerFault),
+}
+
+/// What is wrong with an entry's `issuer_signature` (tally-record-v2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssuerFault {
+    #[error("a v1 entry has no issuer_signature")]
+    NotInV1,
+    #[error("a paper entry has no issuer_signature: its credential is in the manifest's pool")]
+    OnPaper,
+    #[error("a v2 tablet entry needs the issuer's signature on its credential")]
+    Missing,
+    #[error("{0}")]
+    Refused(SignatureFault),
 }
 
 impl EntryFault {
@@ -89,6 +131,8 @@ impl EntryFault {
             EntryFault::UnknownCredential(_) | EntryFault::CredentialReused(_) => "credential",
             EntryFault::Marks(_) => "marks",
             EntryFault::Void { .. } => "void",
+            EntryFault::Version { .. } => "type",
+            EntryFault::Issuer(_) => "issuer_signature",
         }
     }
 }
@@ -106,6 +150,11 @@ fn void_str(v: Option<VoidReason>) -> String {
 pub struct BallotRules {
     pub marks: MarkSet,
     pub max_for: u64,
+    pub version: Version,
+    election_id: ElectionId,
+    round: u64,
+    /// v2: the issuing key, ready to check signatures.
+    issuer: Option<BallotVerifier>,
     /// Candidate ids sorted, each with its position in the manifest.
     index: Vec<(CandidateId, usize)>,
 }
@@ -122,8 +171,45 @@ impl BallotRules {
         BallotRules {
             marks: manifest.rules.marks,
             max_for: manifest.rules.max_for,
+            version: manifest.kind.0,
+            election_id: manifest.election_id,
+            round: manifest.round,
+            // `Manifest::check` has made sure a v2 key parses.
+            issuer: manifest
+                .issuing_key
+                .as_ref()
+                .and_then(|k| k.verifier().ok()),
             index,
         }
+    }
+
+    /// The signature rule of tally-record-v2 for one ballot: a v2 tablet's
+    /// credential carries the issuer's signature, nothing else carries one.
+    /// (Stateless: the verifier runs it on its worker threads.)
+    pub fn check_issuer(
+        &self,
+        channel: Channel,
+        credential: &Hash,
+        sig: Option<&IssuerSignature>,
+    ) -> Result<(), IssuerFault> {
+        match (self.version, channel, sig) {
+            (Version::V1, _, None) | (Version::V2, Channel::Paper, None) => Ok(()),
+            (Version::V1, _, Some(_)) => Err(IssuerFault::NotInV1),
+            (Version::V2, Channel::Paper, Some(_)) => Err(IssuerFault::OnPaper),
+            (Version::V2, Channel::Tablet, None) => Err(IssuerFault::Missing),
+            (Version::V2, Channel::Tablet, Some(sig)) => match &self.issuer {
+                Some(v) => v
+                    .verify(&self.election_id, self.round, credential, sig)
+                    .map_err(IssuerFault::Refused),
+                None => Err(IssuerFault::Refused(SignatureFault::Invalid)),
+            },
+        }
+    }
+
+    /// Whether a ballot's credential is vouched for by the pool (v1, and v2
+    /// paper) rather than by a signature (v2 tablets).
+    pub fn pooled(&self, channel: Channel) -> bool {
+        self.version == Version::V1 || channel == Channel::Paper
     }
 
     /// Checks every mark; returns the number of 赞成 marks.
@@ -182,6 +268,9 @@ pub struct VoteLog {
     manifest_hash: Hash,
     head: Hash,
     seq: u64,
+    /// v2 tablet credentials used so far (they are not in the pool).
+    signed_used: HashSet<Hash>,
+    tablet_entries: u64,
 }
 
 impl VoteLog {
@@ -206,6 +295,8 @@ impl VoteLog {
             manifest_hash,
             head: manifest_hash,
             seq: 0,
+            signed_used: HashSet::new(),
+            tablet_entries: 0,
         }
     }
 
@@ -229,6 +320,15 @@ impl VoteLog {
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
+    /// Entries cast on a tablet.
+    pub fn tablet_entries(&self) -> u64 {
+        self.tablet_entries
+    }
+
+    /// Whether a v2 tablet credential has voted.
+    pub fn signed_used(&self, credential: &Hash) -> bool {
+        self.signed_used.contains(credential)
+    }
 
     /// Whether a credential could still vote: in the pool and unused.
     pub fn credential_state(&self, commitment: &Hash) -> Result<usize, BallotError> {
@@ -244,7 +344,27 @@ impl VoteLog {
 
     /// Builds the entry a ballot would become, without changing the log.
     pub fn prepare(&self, ballot: &Ballot) -> Result<Entry, BallotError> {
-        self.credential_state(&ballot.credential)?;
+        if self.rules.pooled(ballot.channel) {
+            self.credential_state(&ballot.credential)?;
+        } else if self.signed_used.contains(&ballot.credential) {
+            return Err(BallotError::CredentialUsed);
+        }
+        let vouched = match (&ballot.issuer_signature, &self.rules.issuer) {
+            (Some(IssuerProof::Checked(c)), Some(v)) => {
+                ballot.channel == Channel::Tablet
+                    && v.vouches(c, &self.election_id, self.round, &ballot.credential)
+            }
+            _ => false,
+        };
+        if !vouched {
+            self.rules
+                .check_issuer(
+                    ballot.channel,
+                    &ballot.credential,
+                    ballot.issuer_signature.as_ref().map(IssuerProof::signature),
+                )
+                .map_err(|_| BallotError::BadSignature)?;
+        }
         if ballot.unreadable && ballot.channel != Channel::Paper {
             return Err(BallotError::UnreadableTablet);
         }
@@ -253,11 +373,15 @@ impl VoteLog {
             channel: ballot.channel,
             credential: ballot.credential,
             election_id: self.election_id,
+            issuer_signature: ballot
+                .issuer_signature
+                .as_ref()
+                .map(|p| p.signature().clone()),
             marks: ballot.marks.clone(),
             prev: self.head,
             round: self.round,
             seq: self.seq + 1,
-            kind: EntryType,
+            kind: EntryType(self.rules.version),
             void: self.rules.void_for(fors, ballot.unreadable),
         })
     }
@@ -267,9 +391,23 @@ impl VoteLog {
     pub fn append(&mut self, ballot: &Ballot) -> Result<(Entry, Receipt), BallotError> {
         let entry = self.prepare(ballot)?;
         let receipt = self
-            .replay(&entry)
+            .replay_prepared(&entry, Hash::of(&entry))
             .map_err(|_| BallotError::CredentialUsed)?;
         Ok((entry, receipt))
+    }
+
+    /// Records an entry that [`Self::prepare`] made on this log (so its
+    /// issuer signature is already checked); `hash` is `H(entry)`.
+    pub fn replay_prepared(&mut self, entry: &Entry, hash: Hash) -> Result<Receipt, EntryFault> {
+        let pos = self.pool.index().position(&entry.credential);
+        let link = Link::with_marks(
+            entry,
+            hash,
+            pos,
+            self.rules.check_marks(entry.channel, &entry.marks),
+            Ok(()),
+        );
+        self.replay_link(&link)
     }
 
     /// Takes an entry read back from storage or a bundle: checks that it is
@@ -306,12 +444,28 @@ impl VoteLog {
                 expected: self.head,
             });
         }
-        let pos = link
-            .pos
-            .ok_or(EntryFault::UnknownCredential(link.credential))?;
-        if self.pool.is_used(pos) {
-            return Err(EntryFault::CredentialReused(link.credential));
+        if link.version != self.rules.version {
+            return Err(EntryFault::Version {
+                found: EntryType(link.version).tag().into(),
+                expected: EntryType(self.rules.version).tag().into(),
+            });
         }
+        link.issuer.clone().map_err(EntryFault::Issuer)?;
+        let pooled = self.rules.pooled(link.channel);
+        let pos = if pooled {
+            let pos = link
+                .pos
+                .ok_or(EntryFault::UnknownCredential(link.credential))?;
+            if self.pool.is_used(pos) {
+                return Err(EntryFault::CredentialReused(link.credential));
+            }
+            Some(pos)
+        } else {
+            if self.signed_used.contains(&link.credential) {
+                return Err(EntryFault::CredentialReused(link.credential));
+            }
+            None
+        };
         let fors = link.fors.clone().map_err(EntryFault::Marks)?;
         // Unreadable is the scrutineers' ruling and is taken as recorded;
         // otherwise the entry must say exactly what the cap rule says.
@@ -325,7 +479,15 @@ impl VoteLog {
                 expected: void_str(expected),
             });
         }
-        self.pool.mark_used(pos);
+        match pos {
+            Some(pos) => {
+                self.pool.mark_used(pos);
+            }
+            None => {
+                self.signed_used.insert(link.credential);
+            }
+        }
+        self.tablet_entries += (link.channel == Channel::Tablet) as u64;
         self.seq += 1;
         self.head = link.hash;
         Ok(Receipt {
@@ -340,6 +502,10 @@ impl VoteLog {
 /// stateless mark checks (computed wherever is convenient).
 #[derive(Clone, Debug)]
 pub struct Link {
+    pub version: Version,
+    pub channel: Channel,
+    /// The outcome of [`BallotRules::check_issuer`].
+    pub issuer: Result<(), IssuerFault>,
     pub election_id: ElectionId,
     pub round: u64,
     pub seq: u64,
@@ -369,6 +535,11 @@ impl Link {
             hash,
             pos,
             rules.check_marks(entry.channel, &entry.marks),
+            rules.check_issuer(
+                entry.channel,
+                &entry.credential,
+                entry.issuer_signature.as_ref(),
+            ),
         )
     }
 
@@ -378,8 +549,12 @@ impl Link {
         hash: Hash,
         pos: Option<usize>,
         fors: Result<u64, MarkFault>,
+        issuer: Result<(), IssuerFault>,
     ) -> Link {
         Link {
+            version: entry.kind.0,
+            channel: entry.channel,
+            issuer,
             election_id: entry.election_id,
             round: entry.round,
             seq: entry.seq,
@@ -429,6 +604,7 @@ pub(crate) mod tests {
             (
                 Ballot {
                     credential: Hash::of_bytes(b"stranger"),
+                    issuer_signature: None,
                     ..ballot(&f, 1, "")
                 },
                 BallotError::UnknownCredential,

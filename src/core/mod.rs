@@ -5,6 +5,8 @@
 pub mod canon;
 pub mod chain;
 pub mod credential;
+pub mod issuing;
+pub mod pss;
 pub mod record;
 pub mod satisfaction;
 pub mod sig;

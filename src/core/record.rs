@@ -12,6 +12,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use super::issuing::{IssuerSignature, IssuingKey};
 pub use super::types::*;
 
 // ---------------------------------------------------------------------------
@@ -156,6 +157,13 @@ pub struct Manifest {
     /// Shared, not copied: a pool of a million commitments is 32 MB.
     pub credentials: std::sync::Arc<Vec<Hash>>,
     pub election_id: ElectionId,
+    /// v2: the round's RSA key that signs tablet credentials blindly.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some"
+    )]
+    pub issuing_key: Option<IssuingKey>,
     pub opened_at: Timestamp,
     #[serde(deserialize_with = "nullable")]
     pub previous_result: Option<Hash>,
@@ -207,6 +215,31 @@ impl Manifest {
                 ))
             }
             _ => {}
+        }
+        match (self.kind.0, &self.issuing_key) {
+            (Version::V1, Some(_)) => {
+                return Err(FieldError::new(
+                    "issuing_key",
+                    "a v1 manifest has no issuing key (blind issuance is v2)",
+                ))
+            }
+            (Version::V2, None) => {
+                return Err(FieldError::new(
+                    "issuing_key",
+                    "a v2 manifest names the round's issuing key",
+                ))
+            }
+            (Version::V2, Some(k)) => {
+                k.verifier()
+                    .map_err(|e| FieldError::new("issuing_key", e))?;
+            }
+            (Version::V1, None) => {}
+        }
+        if self.scrutineer_keys.is_empty() {
+            return Err(FieldError::new(
+                "scrutineer_keys",
+                "at least one scrutineer key: a result only the authority signs is checked by nobody",
+            ));
         }
         if self.title.trim().is_empty() {
             return Err(FieldError::new("title", "must not be empty"));
@@ -361,6 +394,13 @@ pub struct Entry {
     pub channel: Channel,
     pub credential: Hash,
     pub election_id: ElectionId,
+    /// v2, tablet entries only: the issuer's signature on the credential.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some"
+    )]
+    pub issuer_signature: Option<IssuerSignature>,
     pub marks: Marks,
     pub prev: Hash,
     #[serde(deserialize_with = "int")]
@@ -393,6 +433,12 @@ impl Entry {
         let credential = c.hash()?;
         c.lit(b"\",\"election_id\":\"")?;
         let election_id = ElectionId::from_ascii(c.until_quote()?)?;
+        let issuer_signature = if c.lit(b"\",\"issuer_signature\":\"").is_some() {
+            let hex = std::str::from_utf8(c.until_quote()?).ok()?;
+            Some(IssuerSignature::parse_hex(hex).ok()?)
+        } else {
+            None
+        };
         c.lit(b"\",\"marks\":{")?;
         let mut marks: Vec<(CandidateId, Mark)> = Vec::with_capacity(16);
         if c.lit(b"}").is_none() {
@@ -424,7 +470,14 @@ impl Entry {
         let round = c.int()?;
         c.lit(b",\"seq\":")?;
         let seq = c.int()?;
-        c.lit(b",\"type\":\"minsheng.entry/1\",\"void\":")?;
+        c.lit(b",\"type\":\"minsheng.entry/")?;
+        let kind = if c.lit(b"1").is_some() {
+            EntryType::V1
+        } else {
+            c.lit(b"2")?;
+            EntryType::V2
+        };
+        c.lit(b"\",\"void\":")?;
         let void = if c.lit(b"null").is_some() {
             None
         } else if c.lit(b"\"over_cap\"").is_some() {
@@ -441,11 +494,12 @@ impl Entry {
             channel,
             credential,
             election_id,
+            issuer_signature,
             marks: Marks(marks),
             prev,
             round,
             seq,
-            kind: EntryType,
+            kind,
             void,
         })
     }
@@ -520,6 +574,79 @@ pub struct Counts {
     pub unclear: u64,
 }
 
+/// 发票名单 (v2): the deputies whose tablets were issued a ballot, by
+/// number, sorted; the paper ballots handed out, counted; and whether the
+/// round went over to paper (then a tablet ballot that never came back was
+/// cancelled and its deputy handed paper). `issued` follows from it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedRoll {
+    #[serde(deserialize_with = "int")]
+    pub paper: u64,
+    /// Deputies on the tablet roll whose tablet failed after its ballot was
+    /// signed and who were handed a paper ballot instead (each one of the
+    /// `paper` ballots).
+    pub replaced: Vec<DeputyNumber>,
+    pub switched_to_paper: bool,
+    pub tablet: Vec<DeputyNumber>,
+}
+
+impl IssuedRoll {
+    /// `issued` as the roll and the log's tablet entries make it.
+    pub fn issued(&self, tablet_entries: u64) -> u64 {
+        let tablets = if self.switched_to_paper {
+            tablet_entries
+        } else {
+            self.tablet.len() as u64
+        };
+        tablets + self.paper
+    }
+
+    /// Both lists sorted by byte order, each number once; every replaced
+    /// deputy on the tablet roll, and each replacement one of the paper
+    /// ballots.
+    pub fn check(&self) -> Result<(), FieldError> {
+        for (name, list) in [("replaced", &self.replaced), ("tablet", &self.tablet)] {
+            for (i, w) in list.windows(2).enumerate() {
+                if w[0] >= w[1] {
+                    return Err(FieldError::new(
+                        format!("issued_roll.{name}[{}]", i + 1),
+                        format!(
+                            "{:?} after {:?}: numbers sorted ascending and unique",
+                            w[1].0, w[0].0
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some((i, n)) = self
+            .replaced
+            .iter()
+            .enumerate()
+            .find(|(_, n)| self.tablet.binary_search(n).is_err())
+        {
+            return Err(FieldError::new(
+                format!("issued_roll.replaced[{i}]"),
+                format!(
+                    "{:?} is not on the tablet roll: only a tablet ballot is replaced",
+                    n.0
+                ),
+            ));
+        }
+        if self.replaced.len() as u64 > self.paper {
+            return Err(FieldError::new(
+                "issued_roll.replaced",
+                format!(
+                    "{} replacements but only {} paper ballots handed out",
+                    self.replaced.len(),
+                    self.paper
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// 计票结果 (the result of a round), signed by the authority and every scrutineer.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -529,6 +656,13 @@ pub struct ResultBody {
     pub election_id: ElectionId,
     #[serde(deserialize_with = "int")]
     pub issued: u64,
+    /// v2: who was issued a ballot (see [`IssuedRoll`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some"
+    )]
+    pub issued_roll: Option<IssuedRoll>,
     pub log_head: Hash,
     pub manifest: Hash,
     #[serde(deserialize_with = "int")]

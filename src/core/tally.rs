@@ -5,8 +5,8 @@
 use super::canon::Hash;
 use super::chain::BallotRules;
 use super::record::{
-    CandidateId, Counts, Entry, Manifest, Mark, ResultBody, ResultType, Rules, Shortfall,
-    ThresholdBase, Timestamp,
+    CandidateId, Counts, Entry, IssuedRoll, Manifest, Mark, ResultBody, ResultType, Rules,
+    Shortfall, ThresholdBase, Timestamp,
 };
 
 /// 应到/实到 and 发出: what the log alone cannot know.
@@ -126,13 +126,34 @@ impl Tally {
             .collect()
     }
 
-    /// The result body of the round.
+    /// The result body of a v1 round (no issued roll).
     pub fn result(
         &self,
         manifest: &Manifest,
         manifest_hash: Hash,
         log_head: Hash,
         attendance: Attendance,
+        closed_at: Timestamp,
+    ) -> ResultBody {
+        self.result_with(
+            manifest,
+            manifest_hash,
+            log_head,
+            attendance,
+            None,
+            closed_at,
+        )
+    }
+
+    /// The result body of the round, in the manifest's version; a v2 round
+    /// carries its issued roll.
+    pub fn result_with(
+        &self,
+        manifest: &Manifest,
+        manifest_hash: Hash,
+        log_head: Hash,
+        attendance: Attendance,
+        issued_roll: Option<IssuedRoll>,
         closed_at: Timestamp,
     ) -> ResultBody {
         let counts = self.counts();
@@ -148,6 +169,7 @@ impl Tally {
             decided: o.decided,
             election_id: manifest.election_id,
             issued: attendance.issued,
+            issued_roll,
             log_head,
             manifest: manifest_hash,
             present: attendance.present,
@@ -160,7 +182,7 @@ impl Tally {
             tally: counts.into_iter().collect(),
             threshold: o.threshold,
             total_deputies: manifest.total_deputies,
-            kind: ResultType,
+            kind: ResultType(manifest.kind.0),
             unfilled: o.unfilled,
             valid: self.valid(),
             void: self.void,

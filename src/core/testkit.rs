@@ -46,6 +46,7 @@ impl Fixture {
             candidates,
             credentials: commitments.into(),
             election_id,
+            issuing_key: None,
             opened_at: Timestamp::parse("2027-01-12T10:00:00+08:00").unwrap(),
             previous_result: None,
             round: 1,
@@ -56,10 +57,10 @@ impl Fixture {
                 shortfall: Shortfall::Accept,
                 threshold_base: ThresholdBase::TotalDeputies,
             },
-            scrutineer_keys: vec![],
+            scrutineer_keys: vec![PublicKey([2; 32])],
             title: "测试票决".into(),
             total_deputies: pool as u64,
-            kind: ManifestType,
+            kind: ManifestType::V1,
         };
         Fixture {
             manifest,
@@ -95,6 +96,7 @@ pub fn marks(s: &str) -> Marks {
 pub fn ballot(f: &Fixture, i: usize, m: &str) -> Ballot {
     Ballot {
         credential: f.commitment(i),
+        issuer_signature: None,
         channel: Channel::Tablet,
         marks: marks(m),
         unreadable: false,

@@ -307,6 +307,40 @@ pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(v)
 }
 
+/// A field that may be absent but, when present, is never `null` (so that
+/// every reader hashes the same canonical form).
+pub(crate) fn some<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// 代表编号 as the roster has it: 1 to 32 characters, no control
+/// characters, no white space at either end.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Hash, Serialize)]
+pub struct DeputyNumber(pub String);
+
+impl DeputyNumber {
+    pub fn parse(s: &str) -> Result<DeputyNumber, String> {
+        let n = s.chars().count();
+        if n == 0 || n > 32 || s.chars().any(char::is_control) || s.trim() != s {
+            return Err(format!(
+                "{s:?}: a deputy number is 1 to 32 characters, no control characters or outer spaces"
+            ));
+        }
+        Ok(DeputyNumber(s.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DeputyNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DeputyNumber::parse(&s).map_err(de::Error::custom)
+    }
+}
+
 /// A field that must be present but may be `null` (serde would otherwise let
 /// an absent `Option` field through as `None`).
 pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -317,19 +351,45 @@ where
     Option::<T>::deserialize(d)
 }
 
-/// The `type` field: one fixed string per record kind.
+/// The record format's version: `minsheng.<kind>/<version>`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default, Hash)]
+pub enum Version {
+    /// tally-record-v1: every credential from the committed pool.
+    #[default]
+    V1,
+    /// tally-record-v2: tablet credentials signed blindly (RFC 9474), the issued roll.
+    V2,
+}
+
+impl Version {
+    pub fn number(self) -> u8 {
+        match self {
+            Version::V1 => 1,
+            Version::V2 => 2,
+        }
+    }
+}
+
+/// The `type` field: one string per record kind and version.
 macro_rules! type_tag {
-    ($name:ident, $tag:expr) => {
+    ($name:ident, $prefix:expr) => {
         #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-        pub struct $name;
+        pub struct $name(pub Version);
 
         impl $name {
-            pub const TAG: &'static str = $tag;
+            pub const V1: $name = $name(Version::V1);
+            pub const V2: $name = $name(Version::V2);
+            pub fn tag(self) -> &'static str {
+                match self.0 {
+                    Version::V1 => concat!($prefix, "1"),
+                    Version::V2 => concat!($prefix, "2"),
+                }
+            }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str($tag)
+                s.serialize_str(self.tag())
             }
         }
 
@@ -339,14 +399,19 @@ macro_rules! type_tag {
                 impl Visitor<'_> for V {
                     type Value = $name;
                     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        write!(f, "{:?}", $tag)
+                        write!(f, "{:?} or {:?}", $name::V1.tag(), $name::V2.tag())
                     }
                     fn visit_str<E: de::Error>(self, s: &str) -> Result<$name, E> {
-                        if s == $tag {
-                            Ok($name)
-                        } else {
-                            Err(E::custom(format!("expected {:?}, found {s:?}", $tag)))
-                        }
+                        [$name::V1, $name::V2]
+                            .into_iter()
+                            .find(|t| t.tag() == s)
+                            .ok_or_else(|| {
+                                E::custom(format!(
+                                    "expected {:?} or {:?}, found {s:?}",
+                                    $name::V1.tag(),
+                                    $name::V2.tag()
+                                ))
+                            })
                     }
                 }
                 d.deserialize_str(V)
@@ -355,6 +420,6 @@ macro_rules! type_tag {
     };
 }
 
-type_tag!(ManifestType, "minsheng.manifest/1");
-type_tag!(EntryType, "minsheng.entry/1");
-type_tag!(ResultType, "minsheng.result/1");
+type_tag!(ManifestType, "minsheng.manifest/");
+type_tag!(EntryType, "minsheng.entry/");
+type_tag!(ResultType, "minsheng.result/");

@@ -12,6 +12,7 @@ use super::chain::{BallotRules, Link, VoteLog};
 use super::credential::{Pool, PoolIndex};
 use super::record::{
     parse_record, Entry, FieldError, Manifest, PublicKey, ResultBody, Role, Signature, Signed,
+    Version,
 };
 use super::sig;
 use super::tally::{Attendance, Tally};
@@ -181,7 +182,7 @@ pub fn verify_bundle<R: Read + Send>(
                     let Ok((data, tx)) = job else { return };
                     let mut tally = empty.empty_like();
                     let lines = parse_lines(&data, index, rules, &mut tally, &mut buf);
-                    let _ = tx.send(ParsedBatch::Lines(lines, tally));
+                    let _ = tx.send(ParsedBatch::Lines(lines, Box::new(tally)));
                 }
             });
         }
@@ -330,31 +331,42 @@ pub fn verify_bundle<R: Read + Send>(
         present: r.present,
         issued: r.issued,
     };
-    let want = tally.result(
+    let want = tally.result_with(
         manifest,
         manifest_hash,
         log.head(),
         att,
+        r.issued_roll.clone(),
         r.closed_at.clone(),
     );
     compare_result(line, r, &want)?;
-    if !(r.issued <= r.present && r.present <= r.total_deputies) {
+    check_roll(line, r, log.tablet_entries())?;
+    // v2: a deputy whose tablet failed was issued a second (paper) ballot.
+    let replaced = r
+        .issued_roll
+        .as_ref()
+        .map_or(0, |roll| roll.replaced.len() as u64);
+    if !(r.issued <= r.present + replaced && r.present <= r.total_deputies) {
         return Err(VerifyError::new(
             line,
             "body.present",
             format!(
-                "issued {} <= present {} <= total_deputies {} does not hold",
+                "issued {} <= present {} (+ {replaced} replaced) <= total_deputies {} does not hold",
                 r.issued, r.present, r.total_deputies
             ),
         ));
     }
-    if r.issued > credentials as u64 {
+    // v1: every ballot came from the pool; v2: only paper ones do.
+    let pooled = match &r.issued_roll {
+        Some(roll) => roll.paper,
+        None => r.issued,
+    };
+    if pooled > credentials as u64 {
         return Err(VerifyError::new(
             line,
             "body.issued",
             format!(
-                "{} ballots issued but the manifest has only {credentials} credentials",
-                r.issued
+                "{pooled} ballots issued from the pool but the manifest has only {credentials} credentials"
             ),
         ));
     }
@@ -452,6 +464,59 @@ fn check_signatures(
     Ok(())
 }
 
+/// tally-record-v2's issued roll: present in v2 only, sorted and unique,
+/// no more tablet ballots than tablets issued, `issued` as the roll makes
+/// it, and no more deputies on the tablet roll than were present.
+fn check_roll(line: u64, r: &ResultBody, tablet_entries: u64) -> Result<(), VerifyError> {
+    let roll = match (r.kind.0, &r.issued_roll) {
+        (Version::V1, None) => return Ok(()),
+        (Version::V1, Some(_)) => {
+            return Err(VerifyError::new(
+                line,
+                "body.issued_roll",
+                "a v1 result has no issued roll",
+            ))
+        }
+        (Version::V2, None) => {
+            return Err(VerifyError::new(
+                line,
+                "body.issued_roll",
+                "a v2 result names who was issued a ballot",
+            ))
+        }
+        (Version::V2, Some(roll)) => roll,
+    };
+    roll.check()
+        .map_err(|e| VerifyError::new(line, format!("body.{}", e.field), e.message))?;
+    let tablets = roll.tablet.len() as u64;
+    if tablet_entries > tablets {
+        return Err(VerifyError::new(
+            line,
+            "body.issued_roll.tablet",
+            format!("{tablet_entries} tablet ballots in the log but only {tablets} tablets issued"),
+        ));
+    }
+    let want = roll.issued(tablet_entries);
+    if r.issued != want {
+        return Err(VerifyError::new(
+            line,
+            "body.issued",
+            format!("found {}, expected {want} (from the issued roll)", r.issued),
+        ));
+    }
+    if tablets > r.present {
+        return Err(VerifyError::new(
+            line,
+            "body.issued_roll.tablet",
+            format!(
+                "{tablets} deputies on the tablet roll but {} present",
+                r.present
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn compare_result(line: u64, found: &ResultBody, want: &ResultBody) -> Result<(), VerifyError> {
     fn eq<T: PartialEq + Serialize>(
         line: u64,
@@ -469,6 +534,7 @@ fn compare_result(line: u64, found: &ResultBody, want: &ResultBody) -> Result<()
             ))
         }
     }
+    eq(line, "type", &found.kind.tag(), &want.kind.tag())?;
     eq(line, "election_id", &found.election_id, &want.election_id)?;
     eq(line, "round", &found.round, &want.round)?;
     eq(line, "manifest", &found.manifest, &want.manifest)?;
@@ -513,7 +579,7 @@ enum Parsed {
 
 enum ParsedBatch {
     /// The lines in order, and the counts of the entries among them.
-    Lines(Vec<Parsed>, Tally),
+    Lines(Vec<Parsed>, Box<Tally>),
     ReadError(String),
 }
 
@@ -558,7 +624,9 @@ fn parse_lines(
                 if fors.is_ok() {
                     tally.add_resolved(e.void.is_some(), &resolved);
                 }
-                Parsed::Entry(Link::with_marks(&e, h, None, fors))
+                let issuer =
+                    rules.check_issuer(e.channel, &e.credential, e.issuer_signature.as_ref());
+                Parsed::Entry(Link::with_marks(&e, h, None, fors, issuer))
             }
             Err(p) => p,
         });

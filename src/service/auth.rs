@@ -64,6 +64,13 @@ impl<K: StdHash + Eq + Clone> Limiter<K> {
         map.get(key).map_or(Ok(()), |e| backoff(*e))
     }
 
+    /// Whether `key` has failures not yet cleared.
+    pub fn has_failed(&self, key: &K) -> bool {
+        self.map
+            .lock()
+            .map_or(true, |m| m.get(key).is_some_and(|e| e.0 > 0))
+    }
+
     /// A failure to count for `key`.
     pub fn failed(&self, key: &K) {
         if let Ok(mut map) = self.map.lock() {

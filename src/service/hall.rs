@@ -19,6 +19,7 @@ use crate::paper::{Mode, PaperTally};
 use crate::sheets::Sheet;
 use crate::store::{Deputy, RoundRow, Tx};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeputyList {
@@ -26,6 +27,19 @@ pub struct DeputyList {
     pub present: usize,
     pub quorum: u64,
     pub deputies: Vec<Deputy>,
+}
+
+/// 补发: the deputy who was handed a paper ballot for a dead tablet.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Replaced {
+    pub ok: bool,
+    pub number: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceReq {
+    pub deputy_id: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,6 +118,8 @@ pub struct CountsView {
     pub quorum: u64,
     pub mode: Mode,
     pub tablet_issued: u64,
+    /// Tablet ballots replaced by paper (dead tablets).
+    pub replaced: u64,
     pub paper: PaperTally,
     /// Ballots are failing to be stored for the disk's sake.
     pub storage_trouble: bool,
@@ -259,8 +275,23 @@ impl Services {
     }
 
     /// 签到 by staff (or undone).
-    pub async fn set_present(&self, deputy_id: i64, present: bool) -> Result<Done> {
-        self.store.set_present(deputy_id, present).await?;
+    /// 平板故障补发: the deputy is handed a paper ballot in place of the
+    /// tablet ballot that died with the tablet; who did it is recorded and
+    /// the deputy's number is published in the issued roll.
+    pub async fn replace_tablet(&self, id: i64, deputy_id: i64, staff: &str) -> Result<Replaced> {
+        let number = self
+            .store
+            .replace_tablet(id, deputy_id, staff.to_string())
+            .await?;
+        tracing::info!(round = id, deputy = %number, staff, "tablet ballot replaced by paper");
+        Ok(Replaced { ok: true, number })
+    }
+
+    /// 代为签到 at the console (or undone), recorded with who did it.
+    pub async fn set_present(&self, deputy_id: i64, present: bool, staff: &str) -> Result<Done> {
+        self.store
+            .set_present(deputy_id, present, staff.to_string())
+            .await?;
         Ok(DONE)
     }
 
@@ -323,7 +354,22 @@ impl Services {
                 "没有监票人公钥，不能开始投票：请把每位监票人的 scrutineer-*.pub 放入数据目录的 keys/ 并重启服务",
             ));
         }
-        let manifest_hash = self
+        // One opening at a time, and only of a draft: the key file below
+        // is the round's, and a click that lost the race must not touch it.
+        let _one = self.opening.lock().await;
+        if self.store.round(id).await?.state != RoundState::Draft {
+            return Err(Error::conflict("只有准备中的轮次可以开始"));
+        }
+        // The round's issuing key: made and kept on disk before the round
+        // opens with its public half in the manifest; deleted at close.
+        let secret = cpu(|| {
+            crate::keys::IssuingSecret::generate(crate::core::issuing::MIN_BITS)
+                .map_err(Error::internal)
+        })
+        .await?;
+        secret.save(&self.keys_dir, id).map_err(Error::internal)?;
+        let issuing_key = secret.public_key().clone();
+        let opened = self
             .store
             .transact(move |tx| {
                 let row = tx.round(id)?;
@@ -351,6 +397,7 @@ impl Services {
                         commitments,
                         authority.public_key(),
                         keys,
+                        Some(issuing_key),
                         Timestamp::now_beijing(),
                     )
                     .map_err(|e| draft_error(e.to_string()))?;
@@ -361,7 +408,17 @@ impl Services {
                 tx.open_round(id, &signed, &stack)?;
                 Ok(signed.body_hash())
             })
-            .await?;
+            .await;
+        let manifest_hash = match opened {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = crate::keys::IssuingSecret::delete(&self.keys_dir, id);
+                return Err(e);
+            }
+        };
+        if let Ok(mut c) = self.issuing.lock() {
+            *c = Some((id, Arc::new(secret)));
+        }
         Ok(Opened {
             ok: true,
             manifest_hash,
@@ -381,6 +438,7 @@ impl Services {
             quorum: quorum(c.total_deputies),
             mode: c.mode,
             tablet_issued: c.tablet_issued,
+            replaced: c.replaced,
             paper: c.paper,
             storage_trouble: self.store.disk_trouble(),
         })
@@ -399,6 +457,11 @@ impl Services {
                 Ok(result)
             })
             .await?;
+        // The issuing key signs nothing more: gone from memory and disk.
+        if let Ok(mut c) = self.issuing.lock() {
+            *c = None;
+        }
+        crate::keys::IssuingSecret::delete(&self.keys_dir, id).map_err(Error::internal)?;
         self.store.checkpoint().await?;
         Ok(ClosedRound {
             tally_hash: Hash::of(&result),

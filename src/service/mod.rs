@@ -39,6 +39,14 @@ pub struct Services {
     lookups: auth::Limiter<std::net::IpAddr>,
     /// Failed tablet check-ins per address (see [`tablet`]).
     checkins: Arc<auth::Limiter<std::net::IpAddr>>,
+    /// Check-ins from addresses that have failed, hall-wide (see [`tablet`]).
+    checkin_budget: Arc<auth::Limiter<()>>,
+    /// Where keys live: the open round's issuing key is kept there.
+    keys_dir: std::path::PathBuf,
+    /// The open round's issuing key, loaded (see [`tablet`]).
+    issuing: Mutex<Option<(i64, Arc<crate::keys::IssuingSecret>)>>,
+    /// One opening at a time: each makes and saves an issuing key first.
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl Services {
@@ -47,6 +55,7 @@ impl Services {
         authority: Signer,
         scrutineer_keys: Vec<PublicKey>,
         election_id: ElectionId,
+        keys_dir: std::path::PathBuf,
     ) -> Self {
         Services {
             store,
@@ -58,6 +67,10 @@ impl Services {
             public_posts: auth::Limiter::default(),
             lookups: auth::Limiter::default(),
             checkins: Arc::new(auth::Limiter::default()),
+            checkin_budget: Arc::new(auth::Limiter::default()),
+            keys_dir,
+            issuing: Mutex::new(None),
+            opening: tokio::sync::Mutex::new(()),
         }
     }
 

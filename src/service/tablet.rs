@@ -1,18 +1,21 @@
-//! 平板 (tablets): a deputy checks in, the tablet fetches the open round's
-//! ballot and its one credential, and the ballot comes back without any
-//! session — the credential is the authority to vote.
+//! 平板 (tablets): a deputy checks in; the tablet makes its own credential,
+//! keeps it, and has the round's issuing key sign it blindly (RFC 9474) —
+//! the server signs a number it cannot read, once per deputy; the ballot
+//! comes back later without any session, carrying the credential and the
+//! signature. The server sees a tablet's credential only when its ballot
+//! arrives, and nothing it keeps links the two.
 
 use super::auth::{random_token, token_hash};
-use super::Services;
+use super::{cpu, Services};
 use crate::core::canon::Hash;
-use crate::core::chain::Ballot;
-use crate::core::credential::Credential;
+use crate::core::chain::{Ballot, IssuerProof};
 use crate::core::record::*;
 use crate::error::{Code, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a ballot shows: the open round's manifest without its credentials.
 #[derive(Debug, Serialize, Deserialize)]
@@ -25,6 +28,11 @@ pub struct BallotView {
     pub rules: Rules,
     pub candidates: Vec<Candidate>,
     pub manifest_hash: Hash,
+    /// The round's issuing key (v2): the tablet blinds its credential to it.
+    pub issuing_key: Option<IssuingKey>,
+    /// The same key, parsed once, for checking ballots as they arrive.
+    #[serde(skip)]
+    pub verifier: Option<crate::core::issuing::BallotVerifier>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,10 +56,19 @@ pub struct TabletState {
     pub round: Option<Arc<BallotView>>,
 }
 
+/// The blind signature on the tablet's blinded credential, and the ballot.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct IssuedBallot {
-    pub credential: String,
+    pub blind_signature: String,
     pub ballot: Arc<BallotView>,
+}
+
+/// 领取选票: the blinded message (hex, as long as the modulus) of the
+/// credential the tablet made and kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueReq {
+    pub blinded: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +82,10 @@ pub struct CheckinReq {
 #[serde(deny_unknown_fields)]
 pub struct SubmitReq {
     pub round_id: i64,
+    /// The tablet's credential, 64 hex digits.
     pub credential: String,
+    /// The issuer's signature on it (finished from the blind signature).
+    pub signature: String,
     pub marks: BTreeMap<String, String>,
 }
 
@@ -77,6 +97,14 @@ pub struct ReceiptView {
     pub hash: Hash,
     pub short: String,
 }
+
+/// Tries a minute, hall-wide, from addresses that have already failed a
+/// check-in. With 8-digit codes a guesser gets at most this many tries a
+/// minute however many addresses they use (each new address adds one), so
+/// one deputy's code is found with probability (120 × 1440 + addresses) /
+/// 10^8 < 0.2% in a day; a deputy's own tablet, which has not failed, is
+/// never held up by it.
+pub const FAILED_CHECKINS_PER_MINUTE: u32 = 120;
 
 fn checkin_required() -> Error {
     Error::new(Code::CheckinRequired, "请先签到")
@@ -110,6 +138,8 @@ impl Services {
             rules: m.rules,
             candidates: m.candidates,
             manifest_hash,
+            verifier: m.issuing_key.as_ref().and_then(|k| k.verifier().ok()),
+            issuing_key: m.issuing_key,
         });
         if let Ok(mut c) = self.ballot_cache.lock() {
             *c = Some(view.clone());
@@ -130,6 +160,7 @@ impl Services {
         let token = random_token()?;
         let hash = token_hash(&token);
         let limiter = self.checkins.clone();
+        let budget = self.checkin_budget.clone();
         let d = self
             .store
             .transact(move |tx| {
@@ -140,6 +171,16 @@ impl Services {
                             "签到失败次数过多，请 {} 秒后再试；也可请工作人员在控制台为您签到",
                             wait.as_secs() + 1
                         ),
+                    ));
+                }
+                // An address that has failed shares one hall-wide budget of
+                // tries; a tablet that has not (a deputy's own) never waits.
+                if limiter.has_failed(&from)
+                    && !budget.quota(&(), FAILED_CHECKINS_PER_MINUTE, Duration::from_secs(60))
+                {
+                    return Err(Error::new(
+                        Code::SlowDown,
+                        "签到尝试过多，请一分钟后再试；也可请工作人员在控制台为您签到",
                     ));
                 }
                 match tx.tablet_checkin(req.number.trim(), &req.code, &hash) {
@@ -190,8 +231,30 @@ impl Services {
         })
     }
 
-    /// The deputy's one ballot for the open round.
-    pub async fn issue_ballot(&self, token: Option<&str>) -> Result<IssuedBallot> {
+    /// The open round's private issuing key: kept in memory once loaded,
+    /// read back from `keys/` after a restart.
+    fn issuing_secret(&self, round_id: i64) -> Result<Arc<crate::keys::IssuingSecret>> {
+        if let Some((id, k)) = self.issuing.lock().ok().and_then(|c| c.clone()) {
+            if id == round_id {
+                return Ok(k);
+            }
+        }
+        let k = Arc::new(
+            crate::keys::IssuingSecret::load(&self.keys_dir, round_id).map_err(Error::internal)?,
+        );
+        if let Ok(mut c) = self.issuing.lock() {
+            *c = Some((round_id, k.clone()));
+        }
+        Ok(k)
+    }
+
+    /// 领取选票: the deputy's one ballot for the open round. The tablet
+    /// sends its credential blinded; the server records that this deputy
+    /// was issued a ballot (with the hash of the blinded message, so that
+    /// the same message again — an answer lost on the way — is signed
+    /// again) and signs it. Another blinded message for the same deputy is
+    /// refused.
+    pub async fn issue_ballot(&self, token: Option<&str>, req: IssueReq) -> Result<IssuedBallot> {
         let token = token.ok_or_else(checkin_required)?;
         let d = self
             .store
@@ -202,9 +265,26 @@ impl Services {
             .open_ballot_view()
             .await?
             .ok_or_else(|| Error::new(Code::NotOpen, "现在没有正在进行的投票"))?;
-        let credential = self.store.issue_ballot(view.round_id, d.id).await?;
+        let key = view
+            .issuing_key
+            .as_ref()
+            .ok_or_else(|| Error::new(Code::PaperOnly, "本轮只用纸质选票，请向工作人员领取"))?;
+        let blinded = IssuerSignature::parse_hex(&req.blinded)
+            .map_err(|e| Error::bad(format!("盲化凭证格式有误：{e}")))?
+            .0;
+        if blinded.len() != key.size() || blinded.as_slice() >= key.n() {
+            return Err(Error::bad(format!(
+                "盲化凭证须为小于模数的 {} 字节整数",
+                key.size()
+            )));
+        }
+        self.store
+            .issue_ballot(view.round_id, d.id, Hash::of_bytes(&blinded))
+            .await?;
+        let secret = self.issuing_secret(view.round_id)?;
+        let sig = cpu(move || secret.blind_sign(&blinded).map_err(Error::internal)).await?;
         Ok(IssuedBallot {
-            credential: credential.text(),
+            blind_signature: hex::encode(sig),
             ballot: view,
         })
     }
@@ -220,15 +300,14 @@ impl Services {
             .ok()
             .and_then(|c| c.clone())
             .filter(|v| v.round_id == req.round_id);
-        let (election_id, round, rules) = match cached {
-            Some(v) => (v.election_id, v.round, v.rules.clone()),
-            None => {
-                let (e, r, rules) = self.store.round_rules(req.round_id).await?;
-                (ElectionId::parse(&e).map_err(Error::internal)?, r, rules)
-            }
+        let (rules, ballot_key) = match cached {
+            Some(v) => (v.rules.clone(), Some(v)),
+            None => (self.store.round_rules(req.round_id).await?.2, None),
         };
-        let credential = Credential::parse(&req.credential)
-            .map_err(|e| Error::new(Code::Credential, e.to_string()))?;
+        let credential = Hash::parse_hex(&req.credential)
+            .map_err(|e| Error::new(Code::Credential, format!("凭证格式有误：{e}")))?;
+        let signature = IssuerSignature::parse_hex(&req.signature)
+            .map_err(|e| Error::new(Code::Credential, format!("凭证签名格式有误：{e}")))?;
         let mut marks = Vec::with_capacity(req.marks.len());
         for (id, m) in &req.marks {
             let id =
@@ -249,8 +328,24 @@ impl Services {
                 format!("赞成票最多 {} 项，请减少后再提交", rules.max_for),
             ));
         }
+        // The RSA check (a public-key operation, well under a millisecond)
+        // runs here, on whichever worker took the request, so that the one
+        // thread that appends to the log takes the ballot with its proof.
+        let proof = match ballot_key
+            .as_ref()
+            .and_then(|v| v.verifier.as_ref().map(|k| (v, k)))
+        {
+            Some((view, key)) => key
+                .check(&view.election_id, view.round, &credential, &signature)
+                .map(IssuerProof::Checked)
+                .map_err(|e| {
+                    Error::new(Code::CredentialUnknown, format!("凭证的签发签名无效：{e}"))
+                })?,
+            None => IssuerProof::Unchecked(signature),
+        };
         let ballot = Ballot {
-            credential: credential.commitment(&election_id, round),
+            credential,
+            issuer_signature: Some(proof),
             channel: Channel::Tablet,
             marks,
             unreadable: false,

@@ -11,6 +11,13 @@ pub struct Deputy {
     pub delegation: String,
     pub seat: String,
     pub present: bool,
+    /// Check-ins by another tablet while this deputy had one in use: shown
+    /// to staff (someone else may be trying to vote as this deputy).
+    #[serde(default)]
+    pub extra_checkins: u64,
+    /// The staff who checked this deputy in at the console, if any.
+    #[serde(default)]
+    pub checked_in_by: Option<String>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -37,6 +44,8 @@ pub struct RoundCounts {
     pub returned: u64,
     pub mode: Mode,
     pub tablet_issued: u64,
+    /// Tablet ballots replaced by paper (a tablet that died).
+    pub replaced: u64,
     pub paper: PaperTally,
 }
 
@@ -44,11 +53,12 @@ impl Store {
     // --- deputies ---------------------------------------------------------------
 
     /// Replaces the roster (only before any round has opened). Each deputy
-    /// gets a 6-digit 签到码 for checking in on a tablet.
+    /// gets an 8-digit 签到码 for checking in on a tablet (10^8 codes: see
+    /// `service::tablet` for why guessing one stays under 1% a day).
     pub async fn import_roster(&self, rows: Vec<RosterRow>) -> Result<usize, StoreError> {
         let codes: Vec<String> = rows
             .iter()
-            .map(|_| random_digits(6))
+            .map(|_| random_digits(CHECKIN_CODE_DIGITS))
             .collect::<Result<_, _>>()?;
         self.write(move |tx| {
             let opened: i64 = tx.query_row("SELECT COUNT(*) FROM rounds WHERE state != 'draft'", [], |r| r.get(0))?;
@@ -71,10 +81,18 @@ impl Store {
     pub async fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT id, number, name, delegation, seat, present FROM deputies ORDER BY number",
+                "SELECT id, number, name, delegation, seat, present, extra_checkins,
+                   (SELECT group_concat(staff, '、') FROM staff_checkins s WHERE s.deputy_id = d.id AND s.present = 1)
+                 FROM deputies d ORDER BY number",
             )?;
             let rows = st
-                .query_map([], deputy_row)?
+                .query_map([], |r| {
+                    Ok(Deputy {
+                        extra_checkins: r.get(6)?,
+                        checked_in_by: r.get(7)?,
+                        ..deputy_row(r)?
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -93,8 +111,13 @@ impl Store {
         .await
     }
 
-    /// 签到 by staff (or undone).
-    pub async fn set_present(&self, deputy_id: i64, present: bool) -> Result<(), StoreError> {
+    /// 签到 by staff (or undone), recorded with who did it.
+    pub async fn set_present(
+        &self,
+        deputy_id: i64,
+        present: bool,
+        staff: String,
+    ) -> Result<(), StoreError> {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE deputies SET present = ?2 WHERE id = ?1",
@@ -103,6 +126,11 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound("代表"));
             }
+            tx.execute(
+                "INSERT INTO staff_checkins (deputy_id, staff, present) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET times = times + 1",
+                params![deputy_id, staff, present],
+            )?;
             Ok(())
         })
         .await
@@ -225,14 +253,16 @@ impl Store {
         .await
     }
 
-    /// Hands a deputy's tablet its one ballot for the round: a credential
-    /// from the stack, deleted from the database as it is handed out. The
-    /// only record kept is that this deputy has had a ballot.
+    /// Records that a deputy's tablet is issued its one ballot for the
+    /// round: the deputy and the hash of the blinded message it sent. The
+    /// same blinded message again is a retry (the caller signs it again);
+    /// any other is refused. No credential is made or seen here.
     pub async fn issue_ballot(
         &self,
         round_id: i64,
         deputy_id: i64,
-    ) -> Result<Credential, StoreError> {
+        blinded: Hash,
+    ) -> Result<(), StoreError> {
         self.write(move |tx| {
             let state: Option<String> =
                 tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| r.get(0)).optional()?;
@@ -250,28 +280,87 @@ impl Store {
             if !present {
                 return Err(StoreError::conflict("请先签到"));
             }
-            let n = tx.execute(
-                "INSERT INTO ballots_issued (round_id, deputy_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![round_id, deputy_id],
-            )?;
-            if n == 0 {
-                return Err(StoreError::refused(
-                    crate::error::Code::AlreadyIssued,
-                    "本轮选票已发放给您的平板，不能再次领取",
-                ));
-            }
-            let (slot, text): (i64, String) = tx
+            let had: Option<Option<String>> = tx
                 .query_row(
-                    "SELECT slot, credential FROM credential_stack WHERE round_id = ?1 ORDER BY slot LIMIT 1",
-                    [round_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    "SELECT blinded FROM ballots_issued WHERE round_id = ?1 AND deputy_id = ?2",
+                    params![round_id, deputy_id],
+                    |r| r.get(0),
                 )
-                .optional()?
-                .ok_or_else(|| StoreError::conflict("凭证已用完"))?;
-            tx.execute("DELETE FROM credential_stack WHERE round_id = ?1 AND slot = ?2", params![round_id, slot])?;
-            Credential::parse(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+                .optional()?;
+            match had {
+                None => {
+                    tx.execute(
+                        "INSERT INTO ballots_issued (round_id, deputy_id, blinded) VALUES (?1, ?2, ?3)",
+                        params![round_id, deputy_id, blinded.to_hex()],
+                    )?;
+                    Ok(())
+                }
+                Some(Some(h)) if constant_time_eq(h.as_bytes(), blinded.to_hex().as_bytes()) => Ok(()),
+                Some(_) => Err(StoreError::refused(
+                    crate::error::Code::AlreadyIssued,
+                    "本轮选票已发放给您的另一台平板或纸质选票，不能再次领取；如平板故障，请联系工作人员",
+                )),
+            }
         })
         .await
+    }
+
+    /// 平板故障补发: the deputy's tablet ballot was signed and the tablet
+    /// died; they are handed a paper ballot instead (counted as paper
+    /// handed out), once. Recorded with who did it.
+    pub async fn replace_tablet(
+        &self,
+        round_id: i64,
+        deputy_id: i64,
+        staff: String,
+    ) -> Result<String, StoreError> {
+        self.write(move |tx| {
+            let state: Option<String> =
+                tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| r.get(0)).optional()?;
+            if state.as_deref() != Some("open") {
+                return Err(StoreError::refused(crate::error::Code::NotOpen, "本轮投票未开始或已结束"));
+            }
+            let number: Option<String> = tx
+                .query_row("SELECT number FROM deputies WHERE id = ?1", [deputy_id], |r| r.get(0))
+                .optional()?;
+            let number = number.ok_or(StoreError::NotFound("代表"))?;
+            let issued: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM ballots_issued WHERE round_id = ?1 AND deputy_id = ?2)",
+                params![round_id, deputy_id],
+                |r| r.get(0),
+            )?;
+            if !issued {
+                return Err(StoreError::conflict(format!(
+                    "代表 {number} 的平板尚未领取选票：请让其在备用平板上签到，无需补发"
+                )));
+            }
+            let n = tx.execute(
+                "INSERT INTO replacements (round_id, deputy_id, staff) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![round_id, deputy_id, staff],
+            )?;
+            if n == 0 {
+                return Err(StoreError::conflict(format!("代表 {number} 已补发过纸质选票")));
+            }
+            tx.execute(
+                "UPDATE rounds SET paper_handed_out = paper_handed_out + 1 WHERE id = ?1",
+                [round_id],
+            )?;
+            let c = counts(tx, round_id)?;
+            let usable = c.paper.printed.saturating_sub(c.paper.voided);
+            if c.paper.handed_out > usable {
+                return Err(StoreError::conflict(format!(
+                    "没有可发的纸质选票（已打印且未作废 {usable} 张）：请先打印"
+                )));
+            }
+            Ok(number)
+        })
+        .await
+    }
+
+    /// 发票名单: the numbers of the deputies whose tablets were issued a
+    /// ballot in this round, sorted (what a v2 result publishes).
+    pub async fn tablet_roll(&self, round_id: i64) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| tablet_roll(c, round_id)).await
     }
 
     pub async fn counts(&self, round_id: i64) -> Result<RoundCounts, StoreError> {
@@ -455,6 +544,27 @@ pub(super) fn load_round(c: &Connection, round_id: i64) -> Result<RoundRow, Stor
     .ok_or(StoreError::NotFound("轮次"))?
 }
 
+pub(super) fn tablet_roll(c: &Connection, round_id: i64) -> Result<Vec<String>, StoreError> {
+    numbers(c, "ballots_issued", round_id)
+}
+
+/// The numbers of the deputies whose tablet ballot was replaced by paper.
+pub(super) fn replaced_roll(c: &Connection, round_id: i64) -> Result<Vec<String>, StoreError> {
+    numbers(c, "replacements", round_id)
+}
+
+/// Deputy numbers in a per-round table, sorted by byte order.
+fn numbers(c: &Connection, table: &str, round_id: i64) -> Result<Vec<String>, StoreError> {
+    let mut st = c.prepare(&format!(
+        "SELECT d.number FROM {table} b JOIN deputies d ON d.id = b.deputy_id WHERE b.round_id = ?1"
+    ))?;
+    let mut v = st
+        .query_map([round_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    v.sort();
+    Ok(v)
+}
+
 pub(super) fn deputy_row(r: &rusqlite::Row) -> rusqlite::Result<Deputy> {
     Ok(Deputy {
         id: r.get(0)?,
@@ -463,6 +573,8 @@ pub(super) fn deputy_row(r: &rusqlite::Row) -> rusqlite::Result<Deputy> {
         delegation: r.get(3)?,
         seat: r.get(4)?,
         present: r.get(5)?,
+        extra_checkins: 0,
+        checked_in_by: None,
     })
 }
 
@@ -481,6 +593,11 @@ pub(super) fn counts(c: &Connection, round_id: i64) -> Result<RoundCounts, Store
         [round_id],
         |r| r.get(0),
     )?;
+    let replaced = c.query_row(
+        "SELECT COUNT(*) FROM replacements WHERE round_id = ?1",
+        [round_id],
+        |r| r.get(0),
+    )?;
     let mode = paper::mode(c, round_id)?;
     let paper = paper::paper_tally(c, round_id)?;
     let tablet_returned = returned.saturating_sub(paper.entered);
@@ -491,6 +608,7 @@ pub(super) fn counts(c: &Connection, round_id: i64) -> Result<RoundCounts, Store
         returned,
         mode,
         tablet_issued,
+        replaced,
         paper,
     })
 }
@@ -551,6 +669,9 @@ pub(super) fn replay(
 }
 
 /// Decimal digits from the OS CSPRNG.
+/// The length of a 签到码.
+pub const CHECKIN_CODE_DIGITS: usize = 8;
+
 pub fn random_digits(n: usize) -> Result<String, StoreError> {
     use rand_core::RngCore;
     let mut out = String::with_capacity(n);

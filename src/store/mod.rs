@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_paper.sql"),
     include_str!("../../migrations/0003_upstream.sql"),
     include_str!("../../migrations/0004_checks.sql"),
+    include_str!("../../migrations/0005_blind.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";
@@ -140,7 +141,9 @@ impl From<SubmitError> for crate::error::Error {
         use crate::error::{Code, Error};
         let code = match &e {
             SubmitError::Ballot(BallotError::CredentialUsed) => Code::CredentialUsed,
-            SubmitError::Ballot(BallotError::UnknownCredential) => Code::CredentialUnknown,
+            SubmitError::Ballot(BallotError::UnknownCredential | BallotError::BadSignature) => {
+                Code::CredentialUnknown
+            }
             SubmitError::Ballot(_) => Code::BallotRules,
             SubmitError::NotOpen => Code::NotOpen,
             SubmitError::PaperOnly => Code::PaperOnly,

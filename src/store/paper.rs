@@ -275,8 +275,9 @@ impl Store {
             open_round_ids(tx, round_id)?;
             let c = super::counts(tx, round_id)?;
             let tablets = c.issued.saturating_sub(c.paper.handed_out);
+            // A replaced tablet's deputy holds a second (paper) ballot.
             c.paper
-                .check_handed_out(count, tablets, c.present)
+                .check_handed_out(count, tablets, c.present + c.replaced)
                 .map_err(|e| StoreError::conflict(e.to_string()))?;
             tx.execute(
                 "UPDATE rounds SET paper_handed_out = ?2 WHERE id = ?1",
@@ -557,6 +558,7 @@ impl Writer {
         }
         let ballot = Ballot {
             credential: commitment,
+            issuer_signature: None,
             channel: Channel::Paper,
             marks: reading
                 .marks()

@@ -59,10 +59,21 @@ impl Tx<'_> {
         let Some((mut d, expected)) = d else {
             return Err(refused());
         };
-        if !constant_time_eq(expected.as_bytes(), code.trim().as_bytes()) {
+        // Printed in two groups of four ("1234 5678"): spaces and dashes typed
+        // with it are not part of it.
+        let typed: String = code
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
+            .collect();
+        if !constant_time_eq(expected.as_bytes(), typed.as_bytes()) {
             return Err(refused());
         }
-        tx.execute("UPDATE deputies SET present = 1 WHERE id = ?1", [d.id])?;
+        // Another tablet already in use for this deputy: the console shows it.
+        tx.execute(
+            "UPDATE deputies SET present = 1, extra_checkins = extra_checkins
+               + EXISTS (SELECT 1 FROM tablet_sessions WHERE deputy_id = ?1) WHERE id = ?1",
+            [d.id],
+        )?;
         tx.execute(
             "INSERT INTO tablet_sessions (token_hash, deputy_id) VALUES (?1, ?2)",
             params![token_hash, d.id],
@@ -142,11 +153,37 @@ impl Tx<'_> {
             .close_check()
             .map_err(|e| StoreError::conflict(e.to_string()))?;
         let (log, tally) = replay(tx, round_id, &manifest)?;
+        // v2: who was issued a ballot is published; `issued` follows from it.
+        let roll = match manifest.kind.0 {
+            Version::V1 => None,
+            Version::V2 => {
+                let numbers = |v: Vec<String>| {
+                    v.iter()
+                        .map(|n| DeputyNumber::parse(n).map_err(StoreError::Corrupt))
+                        .collect::<Result<Vec<_>, _>>()
+                };
+                Some(IssuedRoll {
+                    paper: c.paper.handed_out,
+                    replaced: numbers(super::hall::replaced_roll(tx, round_id)?)?,
+                    switched_to_paper: c.mode == Mode::Paper,
+                    tablet: numbers(super::hall::tablet_roll(tx, round_id)?)?,
+                })
+            }
+        };
         let att = Attendance {
             present: c.present,
-            issued: c.issued,
+            issued: roll
+                .as_ref()
+                .map_or(c.issued, |r| r.issued(log.tablet_entries())),
         };
-        let result = tally.result(&manifest, log.manifest_hash(), log.head(), att, closed_at);
+        let result = tally.result_with(
+            &manifest,
+            log.manifest_hash(),
+            log.head(),
+            att,
+            roll,
+            closed_at,
+        );
         tx.execute(
             "UPDATE rounds SET state = 'closed', present = ?2, result_json = ?3 WHERE id = ?1",
             params![round_id, c.present, to_canonical_string(&result)],
@@ -155,6 +192,20 @@ impl Tx<'_> {
             "DELETE FROM credential_stack WHERE round_id = ?1",
             [round_id],
         )?;
+        // Who was issued a ballot stays (the roll is published), but not in
+        // the order of issue: SQLite lays a page's cells out in the order
+        // they were written, so the rows are written again in key order, and
+        // the blinded-message hashes (needed only for retries) go.
+        let deputies: Vec<i64> = tx
+            .prepare("SELECT deputy_id FROM ballots_issued WHERE round_id = ?1 ORDER BY deputy_id")?
+            .query_map([round_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute("DELETE FROM ballots_issued WHERE round_id = ?1", [round_id])?;
+        let mut ins =
+            tx.prepare("INSERT INTO ballots_issued (round_id, deputy_id) VALUES (?1, ?2)")?;
+        for d in deputies {
+            ins.execute(params![round_id, d])?;
+        }
         // Tablet sessions end with the round: the next round's ballot goes
         // only to a deputy who checks in again.
         tx.execute("DELETE FROM tablet_sessions", [])?;

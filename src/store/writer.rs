@@ -189,7 +189,7 @@ impl Writer {
                 })
                 .map_err(|e| storage(e.into()))?;
                 // Only now, with the row in the transaction, advance the log.
-                log.replay(&entry)
+                log.replay_prepared(&entry, hash)
                     .map_err(|e| SubmitError::Storage(e.to_string()))
             }
             Err(BallotError::CredentialUsed) => {

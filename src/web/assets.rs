@@ -8,7 +8,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
 
-const APP_JS: &str = include_str!("../../ballot_templates/app.js");
+/// The shared helpers, then the tablet's blind-issuance client (RFC 9474).
+static APP_JS: LazyLock<String> = LazyLock::new(|| {
+    [
+        include_str!("../../ballot_templates/app.js"),
+        include_str!("../../ballot_templates/blind.js"),
+    ]
+    .join("\n")
+});
 
 /// `app.<first 12 hex of SHA-256>.js`
 static APP_JS_NAME: LazyLock<String> = LazyLock::new(|| {
@@ -33,6 +40,11 @@ const KIT: &[(&str, &str, &str)] = &[
         "tally-record-v1.md",
         "text/markdown; charset=utf-8",
         include_str!("../../docs/spec/v1/tally-record-v1.md"),
+    ),
+    (
+        "tally-record-v2.md",
+        "text/markdown; charset=utf-8",
+        include_str!("../../docs/spec/v2/tally-record-v2.md"),
     ),
     (
         "counting-rules.md",
@@ -73,7 +85,7 @@ pub async fn script(P(file): P<String>) -> Result<Response, Error> {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
-        APP_JS,
+        APP_JS.as_str(),
     )
         .into_response())
 }

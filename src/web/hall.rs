@@ -55,8 +55,24 @@ pub async fn set_present(
     P(id): P<i64>,
     Body(req): Body<PresentReq>,
 ) -> ApiResult<Json<Done>> {
-    changer(&st, &h, SECRETARIAT).await?;
-    Ok(Json(st.set_present(id, req.present).await?))
+    let staff = changer(&st, &h, SECRETARIAT).await?;
+    Ok(Json(
+        st.set_present(id, req.present, &staff.username).await?,
+    ))
+}
+
+/// 平板故障补发纸质选票.
+pub async fn replace_tablet(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<ReplaceReq>,
+) -> ApiResult<Json<Replaced>> {
+    let staff = changer(&st, &h, SECRETARIAT).await?;
+    Ok(Json(
+        st.replace_tablet(id, req.deputy_id, &staff.username)
+            .await?,
+    ))
 }
 
 pub async fn rounds(State(st): St, h: HeaderMap) -> ApiResult<Json<RoundList>> {

@@ -103,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/rounds/{id}/publish", post(hall::publish))
         .route("/api/rounds/{id}/runoff", post(hall::runoff))
         .route("/api/rounds/{id}/mode", post(paper::set_mode))
+        .route("/api/rounds/{id}/replace", post(hall::replace_tablet))
         // paper ballots and the count (计票)
         .route("/console/print/{id}/{batch}", get(paper::print_page))
         .route("/api/rounds/{id}/paper", get(paper::status))

@@ -5,7 +5,9 @@ use super::auth::{cookie, set_cookie, with_cookie, TABLET_COOKIE};
 use super::error::{ApiResult, Body};
 use super::St;
 use crate::service::auth::SESSION_SECONDS;
-use crate::service::tablet::{CheckinReq, IssuedBallot, ReceiptView, SubmitReq, TabletState};
+use crate::service::tablet::{
+    CheckinReq, IssueReq, IssuedBallot, ReceiptView, SubmitReq, TabletState,
+};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -37,9 +39,13 @@ pub async fn state(State(st): St, h: HeaderMap) -> ApiResult<Json<TabletState>> 
     Ok(Json(st.tablet_state(token.as_deref()).await?))
 }
 
-pub async fn ballot(State(st): St, h: HeaderMap) -> ApiResult<Json<IssuedBallot>> {
+pub async fn ballot(
+    State(st): St,
+    h: HeaderMap,
+    Body(req): Body<IssueReq>,
+) -> ApiResult<Json<IssuedBallot>> {
     let token = cookie(&h, TABLET_COOKIE);
-    Ok(Json(st.issue_ballot(token.as_deref()).await?))
+    Ok(Json(st.issue_ballot(token.as_deref(), req).await?))
 }
 
 /// The ballot: no session, the credential is the authority to vote.

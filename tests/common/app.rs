@@ -2,6 +2,7 @@
 //! HTTP tests drive it with.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use minsheng::core::issuing::BlindRequest;
 use minsheng::keys::Signer;
 use serde_json::{json, Value};
 
@@ -246,6 +247,49 @@ pub struct Tablet {
     pub base: String,
     pub round_id: i64,
     pub credential: String,
+    pub signature: String,
+}
+
+/// What a tablet does to get its ballot: makes a credential, blinds it for
+/// the open round's issuing key, asks, and finishes the signature. The
+/// request (to send again, as a tablet whose answer was lost would) and
+/// the answer.
+pub async fn fetch_ballot(c: &reqwest::Client, base: &str) -> (BlindRequest, i64, u16, Value) {
+    let (s, st) = call(c, "GET", format!("{base}/api/tablet/state"), "", None).await;
+    assert_eq!(s, 200, "{st}");
+    let req = blind_for(&st["round"]);
+    let (s, b) = ask_ballot(c, base, &req).await;
+    (req, st["round"]["round_id"].as_i64().unwrap_or(0), s, b)
+}
+
+/// A fresh credential blinded for the round a ballot view describes.
+pub fn blind_for(round: &Value) -> BlindRequest {
+    let key: minsheng::core::issuing::IssuingKey =
+        serde_json::from_value(round["issuing_key"].clone())
+            .expect("a v2 round has an issuing key");
+    let eid =
+        minsheng::core::record::ElectionId::parse(round["election_id"].as_str().unwrap()).unwrap();
+    BlindRequest::new(&key, &eid, round["round"].as_u64().unwrap()).unwrap()
+}
+
+/// `POST /api/tablet/ballot` with a blinded request.
+pub async fn ask_ballot(c: &reqwest::Client, base: &str, req: &BlindRequest) -> (u16, Value) {
+    call(
+        c,
+        "POST",
+        format!("{base}/api/tablet/ballot"),
+        "",
+        Some(json!({"blinded": req.blinded_hex()})),
+    )
+    .await
+}
+
+/// The finished signature from an answer of `POST /api/tablet/ballot`.
+pub fn finish(req: &BlindRequest, answer: &Value) -> String {
+    let blind = hex::decode(answer["blind_signature"].as_str().unwrap()).unwrap();
+    req.finish(&blind)
+        .expect("the blind signature finishes to a valid one")
+        .to_hex()
 }
 
 impl Tablet {
@@ -260,21 +304,22 @@ impl Tablet {
         )
         .await;
         assert_eq!(s, 200, "{j}");
-        let (s, b) = call(&c, "POST", format!("{base}/api/tablet/ballot"), "", None).await;
+        let (req, round_id, s, b) = fetch_ballot(&c, base).await;
         assert_eq!(s, 200, "{b}");
         Tablet {
             c,
             base: base.to_string(),
-            round_id: b["ballot"]["round_id"].as_i64().unwrap(),
-            credential: b["credential"].as_str().unwrap().to_string(),
+            round_id,
+            credential: req.credential.to_hex(),
+            signature: finish(&req, &b),
         }
     }
 
     /// Submits the ballot without cookies; the status and the answer.
     pub async fn vote(&self, marks: Value) -> (u16, Value) {
         let anon = reqwest::Client::new();
-        let body =
-            json!({"round_id": self.round_id, "credential": self.credential, "marks": marks});
+        let body = json!({"round_id": self.round_id, "credential": self.credential,
+                "signature": self.signature, "marks": marks});
         call(
             &anon,
             "POST",
