@@ -985,10 +985,16 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     // The chief scrutineer sees both readings and rules.
     let chief_b = browser(&d, 1280, 900).await;
     sign_in(&chief_b, &base, "zongjianpiao", &pw("zongjianpiao")).await;
-    visible(&chief_b, "#who").await; // the console, where the login page sends the chief
-    chief_b.goto(&format!("{base}/count")).await.unwrap();
+    // The chief lands on the counting page, their own, with a way to the results.
     visible(&chief_b, "#disputes button.primary").await;
+    assert_eq!(chief_b.current_url().await.unwrap().path(), "/count");
+    visible(&chief_b, "#to-console").await;
     let readings = text(&chief_b, "#disputes").await;
+    // The disputed ballot is named by what is printed on it, under its QR.
+    let printed = minsheng::core::credential::Credential::parse(&paper[1])
+        .unwrap()
+        .grouped();
+    assert!(readings.contains(&printed[..11]), "{printed} in {readings}");
     assert!(
         readings.contains("计票人一 录入") && readings.contains("计票人二 录入"),
         "{readings}"
@@ -998,6 +1004,23 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     click(&chief_b, "#disputes button.primary").await;
     let msg = text_until(&chief_b, "#msg", |t| !t.is_empty()).await;
     assert!(msg.contains("已裁定并计入"), "{msg}");
+    // On the console the chief watches and signs; the secretariat's controls are not shown.
+    chief_b.goto(&format!("{base}/console")).await.unwrap();
+    visible(&chief_b, "#scrutineer-note").await;
+    text_until(&chief_b, "#s-returned", |t| t == "4").await;
+    let shown = chief_b
+        .execute(
+            "return [...document.querySelectorAll('.sec')].filter((e) => e.getClientRects().length).map((e) => e.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        json!([]),
+        "secretariat controls shown to the chief: {shown}"
+    );
+    chief_b.goto(&format!("{base}/count")).await.unwrap();
     chief_b.close().await.unwrap();
     text_until(&console, "#s-returned", |t| t == "4").await;
 

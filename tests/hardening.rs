@@ -480,3 +480,87 @@ async fn a_dead_tablet_is_replaced_by_paper_once_and_the_roll_says_so() {
         "both verifiers accept the round"
     );
 }
+
+/// Every page people read is Chinese: the rendered pages (their text, not
+/// the commands and codes shown in `<pre>` and `<code>`) hold no English
+/// sentence. (Every API error message is held to the same by
+/// `common::apidoc::check`, on every call any test makes.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_people_read_is_chinese() {
+    use common::apidoc::english_sentence;
+    use common::app::{attest_and_publish, print_paper};
+    // The scan itself: it finds what the review found, and lets codes pass.
+    assert!(english_sentence("平板（the round takes paper only）").is_some());
+    assert!(english_sentence("签到码 12345678，凭证 ABCD-EFGH，bundle.jsonl").is_none());
+    let app = TestApp::spawn().await;
+    let staff = app.login().await;
+    let id = open_round(&staff, 4).await;
+    let codes = codes(&staff).await;
+    for (n, c) in codes.iter().take(3) {
+        let t = Tablet::check_in(&app.base, n, c).await;
+        assert_eq!(t.vote(json!({"P01": "for"})).await.0, 200);
+    }
+    let printed = print_paper(&staff, id, 2).await;
+    assert_eq!(printed.len(), 2);
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    attest_and_publish(&staff, id).await;
+    let strip = |html: &str| -> String {
+        let mut out = html.to_string();
+        for tag in ["script", "style", "pre", "code"] {
+            while let Some(a) = out.find(&format!("<{tag}")) {
+                let close = format!("</{tag}>");
+                let Some(b) = out[a..].find(&close) else {
+                    break;
+                };
+                out.replace_range(a..a + b + close.len(), " ");
+            }
+        }
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in out.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    };
+    let pages = [
+        "/".to_string(),
+        "/tablet".into(),
+        "/login".into(),
+        "/console".into(),
+        "/hall".into(),
+        "/count".into(),
+        "/upstream".into(),
+        "/public".into(),
+        "/results".into(),
+        format!("/results/{id}"),
+        format!("/results/{id}/announcement"),
+        "/no-such-page".into(),
+    ];
+    for p in pages {
+        let html = staff
+            .c
+            .get(format!("{}{p}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let text = strip(&html);
+        assert!(text.chars().any(common::apidoc::is_cjk), "{p}: {text:.200}");
+        if let Some(s) = english_sentence(&text) {
+            panic!("{p}: an English sentence people would read: {s:?}");
+        }
+    }
+}

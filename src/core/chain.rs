@@ -49,9 +49,9 @@ pub struct Ballot {
 /// A mark that a round's ballot may not carry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MarkFault {
-    #[error("选票上的项目 {0} 不在本轮候选项目中 (no candidate {0} in this round)")]
+    #[error("选票上的项目 {0} 不在本轮候选项目中")]
     UnknownCandidate(CandidateId),
-    #[error("项目 {id} 的标记“{}”在{}选票上不允许 (mark {:?} not allowed for {id} on {channel:?})", mark.label_zh(), channel_zh(*channel), mark.as_str())]
+    #[error("项目 {id} 的标记“{}”在{}选票上不允许", mark.label_zh(), channel_zh(*channel))]
     NotAllowed {
         id: CandidateId,
         mark: Mark,
@@ -70,15 +70,15 @@ fn channel_zh(c: Channel) -> &'static str {
 /// credential stays usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BallotError {
-    #[error("凭证不属于本轮投票 (credential is not in this round's pool)")]
+    #[error("凭证不属于本轮投票")]
     UnknownCredential,
-    #[error("该凭证已经投过票 (credential already used)")]
+    #[error("该凭证已经投过票")]
     CredentialUsed,
     #[error(transparent)]
     Mark(#[from] MarkFault),
-    #[error("只有纸质选票可以判为无法辨认 (only a paper ballot can be ruled unreadable)")]
+    #[error("只有纸质选票可以判为无法辨认")]
     UnreadableTablet,
-    #[error("凭证的签发签名无效 (the issuer did not sign this credential for this round)")]
+    #[error("凭证的签发签名无效")]
     BadSignature,
 }
 
@@ -92,7 +92,7 @@ pub enum EntryFault {
     Round { found: u64, expected: u64 },
     #[error("found {found}, expected {expected}")]
     Seq { found: u64, expected: u64 },
-    #[error("found {found}, expected {expected} (the hash of the entry before)")]
+    #[error("found {found}, expected {expected}")]
     Prev { found: Hash, expected: Hash },
     #[error("{0} is not in the manifest")]
     UnknownCredential(Hash),
@@ -102,7 +102,7 @@ pub enum EntryFault {
     Marks(MarkFault),
     #[error("found {found}, expected {expected}")]
     Void { found: String, expected: String },
-    #[error("found {found:?}, expected {expected:?} (the manifest's version)")]
+    #[error("found {found:?}, expected {expected:?}")]
     Version { found: String, expected: String },
     #[error("{0}")]
     Issuer(IssuerFault),

@@ -19,15 +19,11 @@ pub struct Credential([u8; 16]);
 /// Why typed or scanned credential text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
-    #[error(
-        "凭证应为 26 个字符，实际为 {found} 个 (a credential is 26 characters; found {found})"
-    )]
+    #[error("凭证应为 26 个字符，实际为 {found} 个")]
     Length { found: usize },
-    #[error("凭证第 {pos} 个字符 {ch:?} 不可能出现 (character {pos}, {ch:?}, cannot occur in a credential)")]
+    #[error("凭证第 {pos} 个字符 {ch:?} 不可能出现")]
     Char { pos: usize, ch: char },
-    #[error(
-        "凭证最后一个字符 {ch:?} 不可能出现 (the last character, {ch:?}, cannot end a credential)"
-    )]
+    #[error("凭证最后一个字符 {ch:?} 不可能出现")]
     Tail { ch: char },
 }
 
@@ -163,7 +159,7 @@ pub struct QrBallot {
 /// Why scanned QR text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
-    #[error("不是本系统的选票二维码 (expected MSV1|<election>|<round>|<credential>)")]
+    #[error("不是本系统的选票二维码")]
     Format,
     #[error("二维码中的选举标识无效: {0}")]
     Election(String),

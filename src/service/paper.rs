@@ -394,7 +394,13 @@ impl Services {
                 .disputes
                 .into_iter()
                 .map(|d| DisputeView {
-                    short: d.commitment.short(),
+                    // The first groups of the credential printed under the QR.
+                    short: d
+                        .printed
+                        .as_deref()
+                        .and_then(|t| Credential::parse(t).ok())
+                        .and_then(|c| c.grouped().get(..11).map(|g| format!("{g}…")))
+                        .unwrap_or_else(|| d.commitment.short()),
                     commitment: chief.then_some(d.commitment),
                     readings: chief.then_some(d.readings),
                 })

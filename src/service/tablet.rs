@@ -9,6 +9,7 @@ use super::auth::{random_token, token_hash};
 use super::{cpu, Services};
 use crate::core::canon::Hash;
 use crate::core::chain::{Ballot, IssuerProof};
+use crate::core::issuing::SignatureFault;
 use crate::core::record::*;
 use crate::error::{Code, Error, Result};
 use serde::{Deserialize, Serialize};
@@ -270,7 +271,7 @@ impl Services {
             .as_ref()
             .ok_or_else(|| Error::new(Code::PaperOnly, "本轮只用纸质选票，请向工作人员领取"))?;
         let blinded = IssuerSignature::parse_hex(&req.blinded)
-            .map_err(|e| Error::bad(format!("盲化凭证格式有误：{e}")))?
+            .map_err(|_| Error::bad("盲化凭证格式有误：应为十六进制数，长度与本轮签发密钥相同"))?
             .0;
         if blinded.len() != key.size() || blinded.as_slice() >= key.n() {
             return Err(Error::bad(format!(
@@ -305,9 +306,13 @@ impl Services {
             None => (self.store.round_rules(req.round_id).await?.2, None),
         };
         let credential = Hash::parse_hex(&req.credential)
-            .map_err(|e| Error::new(Code::Credential, format!("凭证格式有误：{e}")))?;
-        let signature = IssuerSignature::parse_hex(&req.signature)
-            .map_err(|e| Error::new(Code::Credential, format!("凭证签名格式有误：{e}")))?;
+            .map_err(|_| Error::new(Code::Credential, "凭证格式有误：应为 64 位十六进制数"))?;
+        let signature = IssuerSignature::parse_hex(&req.signature).map_err(|_| {
+            Error::new(
+                Code::Credential,
+                "凭证签名格式有误：应为十六进制数，长度与本轮签发密钥相同",
+            )
+        })?;
         let mut marks = Vec::with_capacity(req.marks.len());
         for (id, m) in &req.marks {
             let id =
@@ -339,7 +344,15 @@ impl Services {
                 .check(&view.election_id, view.round, &credential, &signature)
                 .map(IssuerProof::Checked)
                 .map_err(|e| {
-                    Error::new(Code::CredentialUnknown, format!("凭证的签发签名无效：{e}"))
+                    let why = match e {
+                        SignatureFault::Length => "签名长度与本轮签发密钥不符",
+                        SignatureFault::NotBelowModulus => "签名数值超出本轮签发密钥的范围",
+                        SignatureFault::Invalid => "不是本轮签发密钥为这张选票的凭证所签",
+                    };
+                    Error::new(
+                        Code::CredentialUnknown,
+                        format!("凭证的签发签名无效：{why}"),
+                    )
                 })?,
             None => IssuerProof::Unchecked(signature),
         };

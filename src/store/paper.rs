@@ -23,6 +23,9 @@ pub enum PaperOutcome {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Dispute {
     pub commitment: Hash,
+    /// The credential as printed under the ballot's QR code (kept while the
+    /// round is open), so the chief finds the paper in the disputed pile.
+    pub printed: Option<String>,
     /// (counter's display name, what they read)
     pub readings: Vec<(String, Reading)>,
 }
@@ -349,7 +352,19 @@ impl Store {
                     .into_iter()
                     .map(|(_, name, r)| (name, r))
                     .collect();
-                disputes.push(Dispute { commitment, readings });
+                let printed: Option<String> = c
+                    .query_row(
+                        "SELECT credential FROM paper_ballots WHERE round_id = ?1 AND commitment = ?2",
+                        params![round_id, h],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .flatten();
+                disputes.push(Dispute {
+                    commitment,
+                    printed,
+                    readings,
+                });
             }
             let override_note = c.query_row(
                 "SELECT box_override_note FROM rounds WHERE id = ?1",
@@ -498,7 +513,12 @@ impl Writer {
                 )
                 .optional()?
                 .is_some();
-        if in_log && (retry || ruled_again) {
+        // A counter who read this ballot and scans it again (it came back
+        // into their pile) is told it is counted — nothing is set aside, so
+        // the box count still adds up. Another paper with the same code, in
+        // the hands of someone who never read it, is a duplicate (below).
+        let rescan = !ruling && own.is_some();
+        if in_log && (retry || ruled_again || rescan) {
             let (seq, hash): (u64, String) = tx.query_row(
                 "SELECT seq, hash FROM entries WHERE round_id = ?1 AND credential = ?2",
                 params![round_id, commitment.to_hex()],

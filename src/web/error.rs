@@ -116,23 +116,64 @@ pub fn no_duplicate_keys(bytes: &[u8]) -> Result<(), serde_json::Error> {
 /// A JSON body as `T`: malformed JSON, a duplicate key, an unknown field or
 /// a wrong type is a 400 naming where.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let strip = |s: String| match s.rfind(" at line ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    };
     no_duplicate_keys(bytes)
-        .map_err(|e| Error::bad(format!("请求内容有误：{}", strip(e.to_string()))))?;
+        .map_err(|e| Error::bad(format!("请求内容有误：{}", reason_zh(&e.to_string()))))?;
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(
         |e| {
             let path = e.path().to_string();
-            let inner = strip(e.into_inner().to_string());
+            let inner = reason_zh(&e.into_inner().to_string());
             if path == "." {
                 Error::bad(format!("请求内容有误：{inner}"))
+            } else if inner.starts_with("不认识的字段") {
+                Error::bad(format!("请求内容有误：不认识的字段 {path}"))
             } else {
-                Error::bad(format!("请求内容有误：{path}：{inner}"))
+                Error::bad(format!("请求内容有误：字段 {path}：{inner}"))
             }
         },
     )
+}
+
+/// What serde (or a type's own parser) said, in words people read: the
+/// kind of fault and the name it concerns, never serde's English.
+fn reason_zh(detail: &str) -> String {
+    let named = |marker: &str| {
+        let rest = &detail[detail.find(marker)? + marker.len()..];
+        Some(rest.split('`').next()?.to_string())
+    };
+    if let Some(f) = named("missing field `") {
+        return format!("缺少 {f}");
+    }
+    if let Some(f) = named("unknown field `") {
+        return format!("不认识的字段 {f}");
+    }
+    if let Some(v) = named("unknown variant `") {
+        return format!("{v} 不是可选的值");
+    }
+    let kinds: [(&str, &str); 7] = [
+        ("invalid type", "类型不对"),
+        ("invalid length", "长度不对"),
+        ("invalid value", "取值不对"),
+        ("EOF while parsing", "内容不完整"),
+        ("trailing characters", "末尾有多余的内容"),
+        ("expected", "不是有效的 JSON"),
+        ("key must be a string", "不是有效的 JSON"),
+    ];
+    if let Some((_, zh)) = kinds.iter().find(|(en, _)| detail.starts_with(en)) {
+        return zh.to_string();
+    }
+    // Our own parsers speak Chinese already; anything else is named only.
+    if detail
+        .chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    {
+        detail
+            .split(" at line ")
+            .next()
+            .unwrap_or(detail)
+            .to_string()
+    } else {
+        "取值不对".to_string()
+    }
 }
 
 fn body_error(r: BytesRejection) -> Error {
@@ -206,15 +247,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
 /// A query that did not parse, in words people read: the parameter named,
 /// never serde's English.
 fn query_message(detail: &str) -> String {
-    let named = |marker: &str| {
-        let rest = &detail[detail.find(marker)? + marker.len()..];
-        Some(rest.split('`').next()?.to_string())
-    };
-    match (named("missing field `"), named("unknown field `")) {
-        (Some(f), _) => format!("网址缺少参数 {f}"),
-        (_, Some(f)) => format!("网址中有不认识的参数 {f}"),
-        _ => "网址参数有误，请检查后重试".into(),
-    }
+    let detail = detail
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(detail);
+    format!("网址参数有误：{}", reason_zh(detail))
 }
 
 /// Any path no route serves.
@@ -255,6 +291,16 @@ mod tests {
         assert!(e.message.contains('b'), "{}", e.message);
         let e = parse_json::<R>(br#"{"a":"x","m":{}}"#).unwrap_err();
         assert!(e.message.contains('a'), "{}", e.message);
+        // In Chinese, never serde's English.
+        for (body, want) in [
+            (&br#"{"m":{}}"#[..], "请求内容有误：缺少 a"),
+            (br#"{"a":"x","m":{}}"#, "请求内容有误：字段 a：类型不对"),
+            (br#"{"a":1,"m":{},"b":2}"#, "请求内容有误：不认识的字段 b"),
+            (b"{", "请求内容有误：内容不完整"),
+            (br#"{"a":1,"m":{}} x"#, "请求内容有误：末尾有多余的内容"),
+        ] {
+            assert_eq!(parse_json::<R>(body).unwrap_err().message, want);
+        }
         assert!(parse_json::<R>(b"{").is_err());
         assert!(parse_json::<R>(br#"{"a":1,"m":{}} x"#).is_err());
     }
@@ -262,11 +308,11 @@ mod tests {
     #[test]
     fn query_errors_name_the_parameter_in_chinese() {
         let m = query_message("Failed to deserialize query string: missing field `title`");
-        assert_eq!(m, "网址缺少参数 title");
+        assert_eq!(m, "网址参数有误：缺少 title");
         let m = query_message(
             "Failed to deserialize query string: unknown field `x`, expected one of …",
         );
-        assert_eq!(m, "网址中有不认识的参数 x");
+        assert_eq!(m, "网址参数有误：不认识的字段 x");
         assert!(
             !query_message("Failed to deserialize query string: invalid digit").contains("Failed")
         );

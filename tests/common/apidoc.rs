@@ -151,6 +151,15 @@ pub fn check(method: &str, path: &str, status: u16, body: &Value) {
             ["code", "error"],
             "{method} {path} → {status}: {body}"
         );
+        // People read `error`: Chinese, never an English sentence.
+        let msg = obj["error"].as_str().unwrap_or_default();
+        assert!(
+            msg.chars().any(is_cjk),
+            "{method} {path} → {status}: the message is not Chinese: {msg}"
+        );
+        if let Some(s) = english_sentence(msg) {
+            panic!("{method} {path} → {status}: English in the message: {s:?} in {msg}");
+        }
         return;
     }
     let doc = find(method, path)
@@ -169,6 +178,34 @@ pub fn check(method: &str, path: &str, status: u16, body: &Value) {
             doc.fields
         );
     }
+}
+
+pub fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// The first run of three or more English words in `text` (a sentence
+/// people would have to read in English), if any.
+pub fn english_sentence(text: &str) -> Option<String> {
+    let mut run = String::new();
+    let check = |run: &str| {
+        let words = run
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 2)
+            .count();
+        (words >= 3).then(|| run.trim().to_string())
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() || c == ' ' || c == ',' || c == '\'' {
+            run.push(c);
+        } else {
+            if let Some(s) = check(&run) {
+                return Some(s);
+            }
+            run.clear();
+        }
+    }
+    check(&run)
 }
 
 /// The host-relative path of a URL.
