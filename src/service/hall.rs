@@ -191,7 +191,12 @@ pub enum HallStatus {
         title: String,
         round: u64,
         decided: Vec<String>,
+        /// 赞成 for each decided project, in the same order.
+        decided_for: Vec<u64>,
         runoff: Vec<String>,
+        seats: u64,
+        /// 空缺: seats no project filled.
+        unfilled: u64,
         returned: u64,
         valid: u64,
         void: u64,
@@ -607,7 +612,14 @@ impl Services {
                     title: r.draft.title.clone(),
                     round: r.round,
                     decided: result.decided.iter().map(name).collect(),
+                    decided_for: result
+                        .decided
+                        .iter()
+                        .map(|id| result.tally.get(id).map_or(0, |c| c.for_))
+                        .collect(),
                     runoff: result.runoff.iter().map(name).collect(),
+                    seats: r.draft.rules.seats,
+                    unfilled: result.unfilled,
                     returned: result.returned,
                     valid: result.valid,
                     void: result.void,
