@@ -95,6 +95,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+async fn get_json(c: &reqwest::Client, url: &str) -> Value {
+    c.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -189,14 +193,7 @@ async fn main() {
         .await
         .unwrap();
     let round_id = round["id"].as_i64().unwrap();
-    let codes: Value = staff
-        .get(format!("{base}/api/deputies/codes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let codes = get_json(&staff, &format!("{base}/api/deputies/codes")).await;
     let codes: Vec<(String, String)> = codes["codes"]
         .as_array()
         .unwrap()
@@ -258,14 +255,7 @@ async fn main() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let opened = opening.elapsed();
-    let state: Value = http
-        .get(format!("{base}/api/tablet/state"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = get_json(&http, &format!("{base}/api/tablet/state")).await;
     let key: IssuingKey = serde_json::from_value(state["round"]["issuing_key"].clone()).unwrap();
     let eid = ElectionId::parse(state["round"]["election_id"].as_str().unwrap()).unwrap();
     // Each tablet blinds its credential on its own CPU; here all 3,000 share

@@ -44,6 +44,27 @@ fn measure(cmd: &[&str]) -> (f64, u64) {
     (f[0].parse().expect("seconds"), f[1].parse().expect("KiB"))
 }
 
+/// The bundle at `path` and its tally hash, written once (kept in
+/// target/bench-data and reused while it is there).
+fn cached_bundle(path: &Path, spec: &dyn Fn() -> SampleSpec) -> String {
+    let hash_path = path.with_extension("tally");
+    if let (Ok(h), Ok(_)) = (std::fs::read_to_string(&hash_path), std::fs::metadata(path)) {
+        return h.trim().to_string();
+    }
+    let spec = spec();
+    println!("writing {} ({} ballots) ...", path.display(), spec.ballots);
+    let t = std::time::Instant::now();
+    let f = std::fs::File::create(path).expect("create bundle");
+    let out = write_sample(&spec, f).expect("write bundle");
+    std::fs::write(&hash_path, out.tally_hash.to_hex()).expect("write tally hash");
+    println!(
+        "  {} bytes in {:.1} s",
+        out.bytes,
+        t.elapsed().as_secs_f64()
+    );
+    out.tally_hash.to_hex()
+}
+
 fn best_of(n: usize, cmd: &[&str]) -> (f64, u64) {
     (0..n)
         .map(|_| measure(cmd))
@@ -64,26 +85,7 @@ fn main() {
         seats: 10,
         ..SampleSpec::default()
     };
-    let hash_path = path.with_extension("tally");
-    let expected = match (
-        std::fs::read_to_string(&hash_path),
-        std::fs::metadata(&path),
-    ) {
-        (Ok(h), Ok(_)) => h.trim().to_string(),
-        _ => {
-            println!("writing {} ({ballots} ballots) ...", path.display());
-            let t = std::time::Instant::now();
-            let f = std::fs::File::create(&path).expect("create bundle");
-            let out = write_sample(&spec, f).expect("write bundle");
-            std::fs::write(&hash_path, out.tally_hash.to_hex()).expect("write tally hash");
-            println!(
-                "  {} bytes in {:.1} s",
-                out.bytes,
-                t.elapsed().as_secs_f64()
-            );
-            out.tally_hash.to_hex()
-        }
-    };
+    let expected = cached_bundle(&path, &|| spec.clone());
     let bytes = std::fs::metadata(&path).expect("bundle").len();
     let file = path.to_str().expect("utf-8 path");
     // Warm the page cache so both commands read from memory.
@@ -132,37 +134,16 @@ fn v2(dir: &Path, bin: &str) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let path = dir.join(format!("sample-v2-{ballots}.jsonl"));
-    let hash_path = path.with_extension("tally");
-    let expected = match (
-        std::fs::read_to_string(&hash_path),
-        std::fs::metadata(&path),
-    ) {
-        (Ok(h), Ok(_)) => h.trim().to_string(),
-        _ => {
-            println!(
-                "writing {} ({ballots} v2 ballots, signing each tablet credential) ...",
-                path.display()
-            );
-            let t = std::time::Instant::now();
-            let key = minsheng::keys::IssuingSecret::generate(2048).expect("issuing key");
-            let spec = SampleSpec {
-                ballots,
-                candidates: 12,
-                seats: 10,
-                issuing: Some(Arc::new(key)),
-                ..SampleSpec::default()
-            };
-            let f = std::fs::File::create(&path).expect("create bundle");
-            let out = write_sample(&spec, f).expect("write bundle");
-            std::fs::write(&hash_path, out.tally_hash.to_hex()).expect("write tally hash");
-            println!(
-                "  {} bytes in {:.1} s",
-                out.bytes,
-                t.elapsed().as_secs_f64()
-            );
-            out.tally_hash.to_hex()
+    let expected = cached_bundle(&path, &|| {
+        let key = minsheng::keys::IssuingSecret::generate(2048).expect("issuing key");
+        SampleSpec {
+            ballots,
+            candidates: 12,
+            seats: 10,
+            issuing: Some(Arc::new(key)),
+            ..SampleSpec::default()
         }
-    };
+    });
     let file = path.to_str().expect("utf-8 path");
     let _ = std::fs::read(&path).map(|b| b.len());
     let tablets = ballots - ballots / 10; // every 10th ballot is on paper

@@ -548,16 +548,7 @@ async fn every_page_people_read_is_chinese() {
         "/no-such-page".into(),
     ];
     for p in pages {
-        let html = staff
-            .c
-            .get(format!("{}{p}", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let text = strip(&html);
+        let text = strip(&staff.page(&p).await);
         assert!(text.chars().any(common::apidoc::is_cjk), "{p}: {text:.200}");
         if let Some(s) = english_sentence(&text) {
             panic!("{p}: an English sentence people would read: {s:?}");

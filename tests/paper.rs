@@ -33,16 +33,7 @@ async fn print_batch(staff: &StaffClient, id: i64, count: u64) -> (String, Vec<C
         )
         .await;
     assert_eq!(s, 200, "{j}");
-    let url = j["url"].as_str().unwrap().to_string();
-    let html = staff
-        .c
-        .get(format!("{}{url}", staff.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.page(j["url"].as_str().unwrap()).await;
     let creds = printed_credentials(&html);
     assert_eq!(creds.len() as u64, count);
     (html, creds)

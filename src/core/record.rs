@@ -423,12 +423,7 @@ impl Entry {
     pub fn parse_canonical(line: &[u8]) -> Option<Entry> {
         let mut c = Scan { b: line, i: 0 };
         c.lit(b"{\"channel\":\"")?;
-        let channel = if c.lit(b"tablet\"").is_some() {
-            Channel::Tablet
-        } else {
-            c.lit(b"paper\"")?;
-            Channel::Paper
-        };
+        let channel = c.either(b"tablet\"", Channel::Tablet, b"paper\"", Channel::Paper)?;
         c.lit(b",\"credential\":\"")?;
         let credential = c.hash()?;
         c.lit(b"\",\"election_id\":\"")?;
@@ -471,12 +466,7 @@ impl Entry {
         c.lit(b",\"seq\":")?;
         let seq = c.int()?;
         c.lit(b",\"type\":\"minsheng.entry/")?;
-        let kind = if c.lit(b"1").is_some() {
-            EntryType::V1
-        } else {
-            c.lit(b"2")?;
-            EntryType::V2
-        };
+        let kind = c.either(b"1", EntryType::V1, b"2", EntryType::V2)?;
         c.lit(b"\",\"void\":")?;
         let void = if c.lit(b"null").is_some() {
             None
@@ -523,6 +513,14 @@ impl<'a> Scan<'a> {
     /// Bytes up to the next quote. Callers accept only ids and mark names,
     /// whose characters never need escaping, so an escape in the text makes
     /// the caller refuse it ("not canonical here").
+    /// One of two literals, and what it stands for.
+    fn either<T>(&mut self, a: &[u8], x: T, b: &[u8], y: T) -> Option<T> {
+        if self.lit(a).is_some() {
+            Some(x)
+        } else {
+            self.lit(b).map(|()| y)
+        }
+    }
     fn until_quote(&mut self) -> Option<&'a [u8]> {
         let rest = self.b.get(self.i..)?;
         let n = rest.iter().position(|&c| c == b'"')?;

@@ -111,6 +111,18 @@ impl StaffClient {
         }
     }
 
+    /// A page (HTML or any text) as this member of staff sees it.
+    pub async fn page(&self, path: &str) -> String {
+        self.c
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         call(
             &self.c,
@@ -393,15 +405,7 @@ pub async fn print_paper(staff: &StaffClient, id: i64, count: u64) -> Vec<String
         )
         .await;
     assert_eq!(s, 200, "{p}");
-    let html = staff
-        .c
-        .get(format!("{}{}", staff.base, p["url"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.page(p["url"].as_str().unwrap()).await;
     html.split("class=\"code\">")
         .skip(1)
         .map(|r| r.split('<').next().unwrap().to_string())
