@@ -668,6 +668,20 @@ async fn the_review_is_a_form_and_cancel_records_nothing() {
         )
         .await;
     assert_eq!(s, 200, "{j}");
+    for (town, cat, title) in [
+        ("石拐镇", "城建", "五当召路路灯不亮"),
+        ("大发街道", "教育", "学校门口交通拥堵"),
+        ("吉忽伦图苏木", "城建", "嘎查道路硬化"),
+    ] {
+        let (s, j) = leader
+            .post(
+                "/api/upstream/suggestions",
+                json!({"channel": "directed", "source": "区人大代表", "place": {"town": town, "village": ""},
+                       "category": cat, "title": title, "text": format!("{title}，请尽快解决")}),
+            )
+            .await;
+        assert_eq!(s, 200, "{j}");
+    }
     let (s, _) = leader
         .post("/api/upstream/advance", json!({"note": "征集结束"}))
         .await;
@@ -697,6 +711,37 @@ async fn the_review_is_a_form_and_cancel_records_nothing() {
     let b = browser(&d, 1280, 800).await;
     sign_in(&b, &base, "gongzuozu", &app.password_of("gongzuozu")).await;
     visible(&b, "#year").await;
+    // The suggestions are searchable, and 类别/承办部门 offer what is in use.
+    click(&b, "button[data-tab='sugg']").await;
+    text_until(&b, "#sugg-count", |t| t == "共 3 条").await;
+    b.find(Locator::Id("sugg-filter"))
+        .await
+        .unwrap()
+        .send_keys("路灯")
+        .await
+        .unwrap();
+    text_until(&b, "#sugg-count", |t| t == "找到 1 条（共 3 条）").await;
+    assert!(text(&b, "#sugg").await.contains("五当召路路灯不亮"));
+    let cats = b
+        .execute(
+            "return [...document.querySelectorAll('#dl-cat option')].map((o) => o.value);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cats,
+        json!(["城建", "教育"]),
+        "the categories in use are offered"
+    );
+    let units = b
+        .execute(
+            "return [...document.querySelectorAll('#dl-dept option')].map((o) => o.value);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(units, json!(["区教育局"]), "the units in use are offered");
     click(&b, "button[data-tab='proj']").await;
     let pass = "button[aria-label='学校食堂提升：审核通过']".to_string();
     visible(&b, &pass).await;
