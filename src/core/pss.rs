@@ -136,15 +136,73 @@ impl PublicOp {
         }
     }
 
+    /// out = a²·R⁻¹ mod n: the square with each cross product once, then a
+    /// Montgomery reduction; `w` is scratch of `2·limbs + 1`.
+    fn mont_sqr(&self, a: &[u64], w: &mut [u64], out: &mut [u64]) {
+        let l = self.n.len();
+        let n = &self.n[..l];
+        let a = &a[..l];
+        w.iter_mut().for_each(|x| *x = 0);
+        // Cross products a[i]·a[j], i < j.
+        for i in 0..l {
+            let mut c = 0u64;
+            for j in i + 1..l {
+                let x = w[i + j] as u128 + a[i] as u128 * a[j] as u128 + c as u128;
+                w[i + j] = x as u64;
+                c = (x >> 64) as u64;
+            }
+            w[i + l] = c;
+        }
+        // Doubled, plus the squares.
+        let mut carry = 0u64;
+        for x in w[..2 * l].iter_mut() {
+            let top = *x >> 63;
+            *x = (*x << 1) | carry;
+            carry = top;
+        }
+        let mut c = 0u64;
+        for i in 0..l {
+            let sq = a[i] as u128 * a[i] as u128;
+            let x = w[2 * i] as u128 + (sq as u64) as u128 + c as u128;
+            w[2 * i] = x as u64;
+            let y = w[2 * i + 1] as u128 + (sq >> 64) + (x >> 64);
+            w[2 * i + 1] = y as u64;
+            c = (y >> 64) as u64;
+        }
+        w[2 * l] = c;
+        // Montgomery reduction: clear the low l limbs one at a time.
+        for i in 0..l {
+            let m = w[i].wrapping_mul(self.n0);
+            let mut c = 0u64;
+            for j in 0..l {
+                let x = w[i + j] as u128 + m as u128 * n[j] as u128 + c as u128;
+                w[i + j] = x as u64;
+                c = (x >> 64) as u64;
+            }
+            let mut k = i + l;
+            while c != 0 && k <= 2 * l {
+                let (v, o) = w[k].overflowing_add(c);
+                w[k] = v;
+                c = o as u64;
+                k += 1;
+            }
+        }
+        out[..l].copy_from_slice(&w[l..2 * l]);
+        if w[2 * l] != 0 || ge(&out[..l], n) {
+            sub(&mut out[..l], n);
+        }
+    }
+
     /// `s^e mod n` as `k` big-endian bytes (`s` < n, checked by the caller).
     fn public(&self, s: &[u8]) -> Vec<u8> {
         let l = self.n.len();
         let mut t = vec![0u64; l + 2];
+        let mut w = vec![0u64; 2 * l + 1];
         let (mut x, mut acc, mut tmp) = (vec![0u64; l], vec![0u64; l], vec![0u64; l]);
         self.mont_mul(&limbs_from_be(s, l), &self.rr, &mut t, &mut x);
         acc.copy_from_slice(&x);
         for i in (0..63 - self.e.leading_zeros()).rev() {
-            self.mont_mul(&acc, &acc, &mut t, &mut tmp);
+            self.mont_sqr(&acc, &mut w, &mut tmp);
             std::mem::swap(&mut acc, &mut tmp);
             if (self.e >> i) & 1 == 1 {
                 self.mont_mul(&acc, &x, &mut t, &mut tmp);
@@ -216,6 +274,44 @@ impl PublicOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn squaring_agrees_with_multiplying_by_itself() {
+        // A 2048-bit odd modulus and values from SHA-384 chains.
+        let mut n = Vec::new();
+        let mut seed = [7u8; 48];
+        while n.len() < 256 {
+            let d = Sha384::digest(seed);
+            seed.copy_from_slice(&d);
+            n.extend_from_slice(&seed);
+        }
+        n.truncate(256);
+        n[0] |= 0x80;
+        n[255] |= 1;
+        let op = PublicOp::new(&n, &[1, 0, 1]).unwrap();
+        let l = op.n.len();
+        let (mut t, mut w) = (vec![0u64; l + 2], vec![0u64; 2 * l + 1]);
+        let (mut a, mut b) = (vec![0u64; l], vec![0u64; l]);
+        for k in 0..50u8 {
+            let mut v = Vec::new();
+            let mut s = [k; 48];
+            while v.len() < 256 {
+                let d = Sha384::digest(s);
+                s.copy_from_slice(&d);
+                v.extend_from_slice(&s);
+            }
+            v.truncate(256);
+            v[0] &= 0x7f; // below n
+            if k == 0 {
+                v.iter_mut().for_each(|x| *x = 0xff);
+                v[0] = n[0] - 1; // large
+            }
+            let x = limbs_from_be(&v, l);
+            op.mont_mul(&x, &x, &mut t, &mut a);
+            op.mont_sqr(&x, &mut w, &mut b);
+            assert_eq!(a, b, "{k}");
+        }
+    }
 
     #[test]
     fn montgomery_powers_agree_with_plain_arithmetic_on_small_moduli() {
