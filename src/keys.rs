@@ -289,6 +289,26 @@ impl IssuingSecret {
         }
     }
 
+    /// Deletes every round's issuing key in `dir` but the open round's.
+    pub fn delete_all_but(dir: &Path, open: Option<i64>) -> Result<(), KeyError> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(()); // no keys dir yet
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let id = name
+                .strip_prefix("issuing-")
+                .and_then(|r| r.strip_suffix(".der"))
+                .and_then(|n| n.parse::<i64>().ok());
+            if let Some(id) = id {
+                if Some(id) != open {
+                    IssuingSecret::delete(dir, id)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The blind signature: `blinded^d mod n`. The same blinded message
     /// always gets the same answer, so a tablet that lost the answer asks
     /// again with what it kept.
@@ -427,6 +447,14 @@ mod tests {
         IssuingSecret::delete(dir.path(), 7).unwrap();
         assert!(!path.exists());
         IssuingSecret::delete(dir.path(), 7).unwrap();
+        // At start, only the open round's key stays.
+        sk.save(dir.path(), 8).unwrap();
+        sk.save(dir.path(), 9).unwrap();
+        IssuingSecret::delete_all_but(dir.path(), Some(9)).unwrap();
+        assert!(!dir.path().join("issuing-8.der").exists());
+        assert!(dir.path().join("issuing-9.der").exists());
+        IssuingSecret::delete_all_but(dir.path(), None).unwrap();
+        assert!(!dir.path().join("issuing-9.der").exists());
     }
 
     use super::*;

@@ -103,6 +103,10 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
             crate::seed::demo_year(&store, election_id).await?;
         }
     }
+    // An issuing key outlives its round only if the server stopped between
+    // closing and deleting it: gone now.
+    let open = store.open_round_id().await?;
+    crate::keys::IssuingSecret::delete_all_but(&keys, open)?;
     Ok((
         Arc::new(AppState::new(Services::new(
             store,
