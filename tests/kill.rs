@@ -447,3 +447,91 @@ async fn receipts_survive_sigkill_at_random_moments() {
         (total_ballots as u64, total_ballots as u64)
     );
 }
+
+/// The server stops between two issuances: the round's issuing key is read
+/// back from `keys/`, a tablet whose answer was lost gets the same blind
+/// signature, the next tablet gets its ballot, both vote; at close the key
+/// file is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuance_goes_on_after_a_restart() {
+    use common::app::{ask_ballot, call, draft, fetch_ballot, finish, roster_csv, StaffClient};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let pw = child::prepare(&dir).await;
+    let mut server = ChildServer::new(dir.clone(), dir.clone());
+    server.start().await;
+    let base = server.url("");
+    let staff = StaffClient::login(&base, "mishu", &pw["mishu"]).await;
+    assert_eq!(
+        staff
+            .post_text("/api/deputies/import", roster_csv(3))
+            .await
+            .0,
+        200
+    );
+    let (s, j) = staff.post("/api/rounds", draft()).await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    assert_eq!(
+        staff
+            .post(&format!("/api/rounds/{id}/open"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let key_file = dir.join("keys").join(format!("issuing-{id}.der"));
+    assert!(key_file.exists());
+    let (_, codes) = staff.get("/api/deputies/codes").await;
+    let tablet = |i: usize| {
+        let (n, c) = (
+            codes["codes"][i]["number"].as_str().unwrap().to_string(),
+            codes["codes"][i]["code"].as_str().unwrap().to_string(),
+        );
+        let base = base.clone();
+        async move {
+            let t = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
+            let (s, _) = call(
+                &t,
+                "POST",
+                format!("{base}/api/tablet/checkin"),
+                "",
+                Some(json!({"number": n, "code": c})),
+            )
+            .await;
+            assert_eq!(s, 200);
+            t
+        }
+    };
+    let first = tablet(0).await;
+    let (req1, round_id, s, b1) = fetch_ballot(&first, &base).await;
+    assert_eq!(s, 200, "{b1}");
+
+    server.kill();
+    server.start().await;
+
+    let (s, again) = ask_ballot(&first, &base, &req1).await;
+    assert_eq!(
+        (s, &again["blind_signature"]),
+        (200, &b1["blind_signature"]),
+        "{again}"
+    );
+    let second = tablet(1).await;
+    let (req2, _, s, b2) = fetch_ballot(&second, &base).await;
+    assert_eq!(s, 200, "{b2}");
+    let anon = reqwest::Client::new();
+    for (req, b) in [(&req1, &b1), (&req2, &b2)] {
+        let body = json!({"round_id": round_id, "credential": req.credential.to_hex(),
+                          "signature": finish(req, b), "marks": {"P01": "for"}});
+        let (s, j) = call(&anon, "POST", format!("{base}/api/ballots"), "", Some(body)).await;
+        assert_eq!(s, 200, "{j}");
+    }
+    let staff = StaffClient::login(&base, "mishu", &pw["mishu"]).await;
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    assert!(!key_file.exists(), "the issuing key is deleted at close");
+}
