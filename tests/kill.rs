@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::child::{self, ChildServer};
+use common::child::ChildServer;
 use common::rng::Rng;
 use common::verifiers::{both, Outcome};
 use minsheng::core::record::{ResultBody, Role};
@@ -105,9 +105,7 @@ async fn receipts_survive_sigkill_at_random_moments() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     // Accounts, keys (two scrutineers whose private keys the test holds).
-    let pw = child::prepare(&dir).await;
-    let mut server = ChildServer::new(dir.clone(), dir.clone());
-    server.start().await;
+    let (mut server, pw) = ChildServer::started_in(&dir).await;
     let base = server.url("");
     let mishu = Staff::login(&base, "mishu", &pw["mishu"]).await;
     let counters = [
@@ -457,9 +455,7 @@ async fn issuance_goes_on_after_a_restart() {
     use common::app::{ask_ballot, call, draft, fetch_ballot, finish, roster_csv, StaffClient};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let pw = child::prepare(&dir).await;
-    let mut server = ChildServer::new(dir.clone(), dir.clone());
-    server.start().await;
+    let (mut server, pw) = ChildServer::started_in(&dir).await;
     let base = server.url("");
     let staff = StaffClient::login(&base, "mishu", &pw["mishu"]).await;
     assert_eq!(

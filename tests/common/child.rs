@@ -38,6 +38,15 @@ pub async fn prepare(data: &Path) -> HashMap<String, String> {
 }
 
 impl ChildServer {
+    /// A data dir made ready in `dir` (see [`prepare`]) and the server
+    /// started on it; the accounts' passwords.
+    pub async fn started_in(dir: &Path) -> (ChildServer, HashMap<String, String>) {
+        let pw = prepare(dir).await;
+        let mut server = ChildServer::new(dir.to_path_buf(), dir.to_path_buf());
+        server.start().await;
+        (server, pw)
+    }
+
     /// Not started yet: a free port chosen, kept across restarts.
     pub fn new(data: PathBuf, logs: PathBuf) -> ChildServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
