@@ -980,6 +980,22 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
         "no tally on the console while open"
     );
     shot(&console, "console-open").await;
+    // The big screen while open: the log head as SEQ: and the hash in groups of eight.
+    let hall = browser(&d, 1280, 720).await;
+    hall.goto(&format!("{base}/hall")).await.unwrap();
+    let head = text_until(&hall, "#head", |t| t.starts_with("2:")).await;
+    assert_eq!(head.split(' ').count(), 8, "{head}");
+    assert!(head.split(' ').skip(1).all(|g| g.len() == 8), "{head}");
+    let wide = hall
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, json!(true), "nothing wider than the screen");
+    shot(&hall, "hall-open").await;
+    hall.close().await.unwrap();
 
     // Paper, entered on the counting page from typed scanner text by two counters.
     let paper = print_paper(&staff, id, 2).await;

@@ -264,11 +264,7 @@ impl Store {
         blinded: Hash,
     ) -> Result<(), StoreError> {
         self.write(move |tx| {
-            let state: Option<String> =
-                tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| r.get(0)).optional()?;
-            if state.as_deref() != Some("open") {
-                return Err(StoreError::refused(crate::error::Code::NotOpen, "本轮投票未开始或已结束"));
-            }
+            require_open(tx, round_id)?;
             if paper::mode(tx, round_id)? == Mode::Paper {
                 return Err(StoreError::refused(
                     crate::error::Code::PaperOnly,
@@ -315,11 +311,7 @@ impl Store {
         staff: String,
     ) -> Result<String, StoreError> {
         self.write(move |tx| {
-            let state: Option<String> =
-                tx.query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| r.get(0)).optional()?;
-            if state.as_deref() != Some("open") {
-                return Err(StoreError::refused(crate::error::Code::NotOpen, "本轮投票未开始或已结束"));
-            }
+            require_open(tx, round_id)?;
             let number: Option<String> = tx
                 .query_row("SELECT number FROM deputies WHERE id = ?1", [deputy_id], |r| r.get(0))
                 .optional()?;
@@ -542,6 +534,23 @@ pub(super) fn load_round(c: &Connection, round_id: i64) -> Result<RoundRow, Stor
     )
     .optional()?
     .ok_or(StoreError::NotFound("轮次"))?
+}
+
+/// The round is open (one indexed read: issuance is a hot path, so the
+/// manifest is not loaded).
+fn require_open(tx: &Connection, round_id: i64) -> Result<(), StoreError> {
+    let state: Option<String> = tx
+        .query_row("SELECT state FROM rounds WHERE id = ?1", [round_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if state.as_deref() != Some("open") {
+        return Err(StoreError::refused(
+            crate::error::Code::NotOpen,
+            "本轮投票未开始或已结束",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn tablet_roll(c: &Connection, round_id: i64) -> Result<Vec<String>, StoreError> {
