@@ -30,6 +30,19 @@ impl Drop for Server {
     }
 }
 
+/// CPU seconds (user + system) a process has used so far, from /proc.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|w| w.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here; in ticks of 1/100 s.
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
 impl Server {
     /// Peak resident memory of the server process, from /proc.
     fn peak_rss_mb(&self) -> f64 {
@@ -370,6 +383,8 @@ async fn main() {
         "{n} connections open and warm: server peak RSS {:.1} MB",
         server.peak_rss_mb()
     );
+    let pid = server.child.id().to_string();
+    let (server_cpu, own_cpu) = (cpu_secs(&pid), cpu_secs("self"));
     barrier.wait().await;
     let start = Instant::now();
     let mut latencies = Vec::with_capacity(n);
@@ -380,6 +395,7 @@ async fn main() {
         failed += usize::from(!ok);
     }
     let wall = start.elapsed();
+    let (server_cpu, own_cpu) = (cpu_secs(&pid) - server_cpu, cpu_secs("self") - own_cpu);
     latencies.sort();
 
     let counts: Value = staff
@@ -402,6 +418,14 @@ async fn main() {
         ms(percentile(&latencies, 0.50)),
         ms(percentile(&latencies, 0.99)),
         ms(*latencies.last().unwrap())
+    );
+    println!(
+        "CPU during the burst: server {:.0} µs a ballot, this load generator {:.0} µs a ballot ({:.2} s of {:.2} s × {} cores)",
+        server_cpu * 1e6 / n as f64,
+        own_cpu * 1e6 / n as f64,
+        server_cpu + own_cpu,
+        wall.as_secs_f64(),
+        cores()
     );
     println!("server peak RSS: {:.1} MB", server.peak_rss_mb());
     println!("targets: ≥ 2000 ballots/s, p99 < 250 ms, RSS < 100 MB");

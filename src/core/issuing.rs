@@ -167,12 +167,10 @@ impl IssuerSignature {
                 s.len()
             ));
         }
-        if s.bytes().any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err("lowercase hex digits only".into());
-        }
-        hex::decode(s)
-            .map(IssuerSignature)
-            .map_err(|e| e.to_string())
+        let mut out = vec![0u8; s.len() / 2];
+        crate::core::canon::decode_hex_bytes(s.as_bytes(), &mut out)
+            .map_err(|_| "lowercase hex digits only".to_string())?;
+        Ok(IssuerSignature(out))
     }
     pub fn to_hex(&self) -> String {
         hex::encode(&self.0)

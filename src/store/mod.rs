@@ -247,6 +247,9 @@ impl Store {
             }
         }
         let reader = open_connection(&path)?;
+        // The reader only reads: the writer thread is the one writer, so no
+        // write can ever wait on another connection's lock.
+        reader.pragma_update(None, "query_only", "ON")?;
         let (tx, rx) = mpsc::channel::<Job>();
         let disk = Arc::new(DiskHealth::default());
         let writer = Writer {
