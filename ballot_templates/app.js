@@ -102,12 +102,21 @@ async function logout() {
   }
 }
 
-/** Fills a table body with one row per item; `cells(item)` gives the texts. */
+/** Fills a table body with one row per item; `cells(item)` gives the texts.
+ * Each cell carries its column's heading (`data-label`), which a phone shows
+ * beside the value when the table is laid out as a card per row. */
 function fillRows(tbody, items, cells) {
   tbody.innerHTML = '';
+  const table = tbody.closest('table');
+  const heads = table ? [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim()) : [];
+  if (table) table.classList.add('cards');
   for (const x of items) {
     const tr = el('tr');
-    for (const v of cells(x)) tr.appendChild(v instanceof Node ? v : el('td', v));
+    cells(x).forEach((v, i) => {
+      const td = v instanceof Node ? v : el('td', v);
+      if (heads[i]) td.dataset.label = heads[i];
+      tr.appendChild(td);
+    });
     tbody.appendChild(tr);
   }
 }

@@ -433,6 +433,20 @@ async fn a_deputy_votes_on_the_tablet_page_in_landscape_and_portrait() {
     }
 }
 
+/// What sticks out past the right edge of the window (the page must not
+/// scroll sideways): each element's tag, class and width, innermost first.
+async fn too_wide(c: &Client) -> Value {
+    c.execute(
+        "if (document.documentElement.scrollWidth <= window.innerWidth) return []; \
+         return [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1) \
+           .filter((e) => ![...e.children].some((k) => k.getBoundingClientRect().right > window.innerWidth + 1)) \
+           .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + 'px ' + (e.textContent || '').slice(0, 30));",
+        vec![],
+    )
+    .await
+    .unwrap()
+}
+
 /// Everything the tablet's browser keeps, as one string.
 async fn storage(c: &Client) -> String {
     let js = "return JSON.stringify([Object.assign({}, localStorage), Object.assign({}, sessionStorage)]);";
@@ -986,14 +1000,8 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     let head = text_until(&hall, "#head", |t| t.starts_with("2:")).await;
     assert_eq!(head.split(' ').count(), 8, "{head}");
     assert!(head.split(' ').skip(1).all(|g| g.len() == 8), "{head}");
-    let wide = hall
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(wide, json!(true), "nothing wider than the screen");
+    let wide = too_wide(&hall).await;
+    assert_eq!(wide, json!([]), "nothing wider than the screen");
     shot(&hall, "hall-open").await;
     hall.close().await.unwrap();
 
@@ -1159,14 +1167,8 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     let phone = browser(&d, 390, 844).await;
     phone.goto(&format!("{base}/results/{id}")).await.unwrap();
     visible(&phone, "#kit-commands").await;
-    let fits = phone
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(fits, json!(true), "the results page is wider than a phone");
+    let wide = too_wide(&phone).await;
+    assert_eq!(wide, json!([]), "the results page is wider than a phone");
     shot(&phone, "result-page-phone").await;
     phone.close().await.unwrap();
     // The other screens, as they stand after the vote.
@@ -1188,4 +1190,264 @@ async fn the_consoles_count_enter_paper_and_publish_as_staff_see_them() {
     check_page_min(&console, &base, "main", 16).await;
     shot(&console, "upstream-workbench").await;
     console.close().await.unwrap();
+}
+
+/// The demo district at its real size, each screen as its user meets it:
+/// the working group's 286 suggestions and the declared projects, searched;
+/// the secretariat's 150 deputies, searched, their 签到码 printed; the
+/// demo's 12 candidates on a 10" tablet, where a 赞成 over the cap at the
+/// bottom of the ballot is answered on the screen; the public year page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_district_at_its_real_size() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn_demo().await;
+    let base = app.base.clone();
+    let pw = |u: &str| app.accounts.iter().find(|(x, _)| x == u).unwrap().1.clone();
+
+    // 工作组: every suggestion of the year, then a search that narrows them.
+    let wg = app.login_as("gongzuozu").await;
+    let (_, j) = wg.get("/api/upstream/suggestions?per=1000").await;
+    let all = j["suggestions"].as_array().unwrap().clone();
+    assert!(
+        all.len() >= 280,
+        "the demo year's suggestions: {}",
+        all.len()
+    );
+    let b = browser(&d, 1366, 900).await;
+    sign_in(&b, &base, "gongzuozu", &pw("gongzuozu")).await;
+    visible(&b, "#year").await;
+    click(&b, "button[data-tab='sugg']").await;
+    let total = format!("共 {} 条", all.len());
+    text_until(&b, "#sugg-count", |t| t == total).await;
+    let rows = |b: &Client, css: &'static str| {
+        let b = b.clone();
+        async move {
+            b.execute(
+                &format!("return document.querySelectorAll('{css} tr').length;"),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap() as usize
+        }
+    };
+    assert_eq!(rows(&b, "#sugg").await, 100, "a page of 100");
+    let pages = format!("第 1 / {} 页", all.len().div_ceil(100));
+    text_until(&b, "#sugg-page", |t| t == pages).await;
+    let term = "路灯";
+    let want = all
+        .iter()
+        .filter(|s| {
+            ["title", "text", "category", "department"]
+                .iter()
+                .any(|k| s[k].as_str().unwrap_or("").contains(term))
+                || ["town", "village"]
+                    .iter()
+                    .any(|k| s["place"][k].as_str().unwrap_or("").contains(term))
+        })
+        .count();
+    assert!(want > 0 && want < all.len(), "{want} of {}", all.len());
+    b.find(Locator::Id("sugg-filter"))
+        .await
+        .unwrap()
+        .send_keys(term)
+        .await
+        .unwrap();
+    let found = format!("找到 {want} 条（共 {} 条）", all.len());
+    text_until(&b, "#sugg-count", |t| t == found).await;
+    assert_eq!(rows(&b, "#sugg").await, want.min(100));
+    // Narrowed by a filter as well: the words and the town together.
+    let town = all
+        .iter()
+        .find(|s| s["text"].as_str().unwrap_or("").contains(term))
+        .map(|s| s["place"]["town"].as_str().unwrap().to_string())
+        .unwrap();
+    let in_town = all
+        .iter()
+        .filter(|s| {
+            s["place"]["town"] == town.as_str()
+                && ["title", "text", "category", "department"]
+                    .iter()
+                    .any(|k| s[k].as_str().unwrap_or("").contains(term))
+        })
+        .count();
+    b.execute(
+        &format!("const s = document.getElementById('f-town'); s.value = {town:?}; s.dispatchEvent(new Event('change'));"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let found = format!("找到 {in_town} 条（共 {} 条）", all.len());
+    text_until(&b, "#sugg-count", |t| t == found).await;
+    let facets = text(&b, "#sugg-facets").await;
+    assert!(facets.contains(&format!("{town} {in_town}")), "{facets}");
+    check_page_min(&b, &base, "main", 16).await;
+    shot(&b, "upstream-suggestions-search").await;
+
+    // The projects, searched by a lead unit.
+    let (_, j) = wg.get("/api/upstream/projects").await;
+    let projects = j["projects"].as_array().unwrap().clone();
+    assert!(projects.len() >= 12, "{}", projects.len());
+    click(&b, "button[data-tab='proj']").await;
+    let total = format!("共 {} 个", projects.len());
+    text_until(&b, "#proj-count", |t| t == total).await;
+    let unit = "区教育局";
+    b.find(Locator::Id("proj-filter"))
+        .await
+        .unwrap()
+        .send_keys(unit)
+        .await
+        .unwrap();
+    text_until(&b, "#proj-count", |t| t.starts_with("找到")).await;
+    let shown = rows(&b, "#proj").await;
+    let leads = projects
+        .iter()
+        .filter(|p| p["doc"]["lead_unit"] == unit)
+        .count();
+    assert!(
+        shown >= leads && leads > 0 && shown < projects.len(),
+        "{shown} shown, {leads} led by {unit}"
+    );
+    let cells = b
+        .execute(
+            "return [...document.querySelectorAll('#proj tr')].map((r) => r.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let cells: Vec<String> = serde_json::from_value(cells).unwrap();
+    assert_eq!(
+        cells.iter().filter(|r| r.contains(unit)).count(),
+        shown,
+        "every row found names {unit}: {cells:?}"
+    );
+    shot(&b, "upstream-projects-search").await;
+    b.close().await.unwrap();
+
+    // 秘书处: the 150-deputy roster, searched; the 签到码 sheet for all.
+    let staff = app.login().await;
+    let (_, rounds) = staff.get("/api/rounds").await;
+    let id = rounds["rounds"][0]["id"].as_i64().unwrap();
+    let console = browser(&d, 1366, 900).await;
+    sign_in(&console, &base, "mishu", &pw("mishu")).await;
+    visible(&console, "#s-total").await;
+    text_until(&console, "#s-total", |t| t == "150").await;
+    assert_eq!(rows(&console, "#deputies").await, 150);
+    console
+        .find(Locator::Id("dep-filter"))
+        .await
+        .unwrap()
+        .send_keys("五当召镇")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, deps) = staff.get("/api/deputies").await;
+    let in_town = deps["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["delegation"].as_str().unwrap().contains("五当召镇"))
+        .count();
+    assert!(in_town > 0 && in_town < 150, "{in_town}");
+    assert_eq!(rows(&console, "#deputies").await, in_town);
+    let main = console.window().await.unwrap();
+    click(&console, "#codes").await;
+    let mut sheet = None;
+    for _ in 0..50 {
+        let windows = console.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main) {
+            sheet = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    console.switch_to_window(sheet.unwrap()).await.unwrap();
+    let sheet = console
+        .execute(
+            "return [document.readyState, document.querySelectorAll('tr').length, document.body.textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sheet[0], json!("complete"), "the sheet finishes loading");
+    assert_eq!(sheet[1], json!(151), "a row for each of the 150 deputies");
+    console.close_window().await.unwrap();
+    console.switch_to_window(main).await.unwrap();
+    console.close().await.unwrap();
+
+    // A deputy on a 10-inch tablet with the demo's 12 candidates (10 may
+    // have 赞成): the 11th 赞成, on the last card at the bottom of the
+    // ballot, is refused where the deputy is looking.
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let (number, code) = codes(&staff).await.into_iter().next().unwrap();
+    let t = browser(&d, 1280, 800).await;
+    t.goto(&format!("{base}/tablet")).await.unwrap();
+    check_in_on(&t, &number, &code).await;
+    visible(&t, "#candidates .card").await;
+    let cards = t
+        .execute(
+            "return document.querySelectorAll('#candidates .card').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cards, json!(12));
+    let vote_for = |p: usize| format!("#candidates .card:nth-child({p}) button.for");
+    for p in 1..=10 {
+        click(&t, &vote_for(p)).await;
+    }
+    click(&t, &vote_for(12)).await;
+    let msg = text(&t, "#msg").await;
+    assert!(msg.contains("最多只能选 10 项"), "{msg}");
+    let seen = t
+        .execute(
+            "const b = document.querySelector('#candidates .card:nth-child(12) button.for').getBoundingClientRect(); \
+             const r = document.getElementById('msg').getBoundingClientRect(); \
+             return [r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight, b.top > window.innerHeight / 2, window.scrollY > 0];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        json!([true, true, true]),
+        "the warning in view while the deputy is at the bottom of the ballot"
+    );
+    shot(&t, "tablet-over-cap-demo").await;
+    t.close().await.unwrap();
+
+    // The public year page: this year's suggestions and projects, readable on a phone.
+    let phone = browser(&d, 390, 844).await;
+    phone.goto(&format!("{base}/public")).await.unwrap();
+    visible(&phone, "main").await;
+    let wide = too_wide(&phone).await;
+    assert_eq!(wide, json!([]), "the public page is wider than a phone");
+    shot(&phone, "public-year-phone").await;
+    // The year's timeline and a project's whole history, in words: no
+    // event codes, no account names.
+    let clicked = phone
+        .execute(
+            "const b = [...document.querySelectorAll('#projects button')].find((b) => b.textContent === '全过程'); if (b) b.click(); return !!b;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(clicked, json!(true));
+    text_until(&phone, "main", |t| t.contains("过程记录")).await;
+    let page = text(&phone, "main").await;
+    for code in [
+        "major.import",
+        "staff:",
+        "project.",
+        "suggestion.",
+        "import:",
+    ] {
+        assert!(!page.contains(code), "{code} on the public page");
+    }
+    assert!(page.contains("导入本年度重大项目清单"), "{page}");
+    phone.close().await.unwrap();
 }

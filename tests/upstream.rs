@@ -697,12 +697,147 @@ async fn thousands_of_hotline_items_import_with_distinct_tracking_numbers() {
         .await)
     .await;
     assert_eq!(r["imported"], n, "{r}");
-    let all = ok(leader.get("/api/upstream/suggestions").await).await;
-    let numbers: std::collections::HashSet<&str> = all["suggestions"]
+    // Read back a page of 1,000 at a time, newest first.
+    let mut numbers = std::collections::HashSet::new();
+    let mut last_id = i64::MAX;
+    for page in 1..=5 {
+        let j = ok(leader
+            .get(&format!("/api/upstream/suggestions?page={page}&per=1000"))
+            .await)
+        .await;
+        assert_eq!(
+            (j["total"].as_u64(), j["found"].as_u64()),
+            (Some(n), Some(n))
+        );
+        for s in j["suggestions"].as_array().unwrap() {
+            let id = s["id"].as_i64().unwrap();
+            assert!(id < last_id, "newest first, no row twice");
+            last_id = id;
+            numbers.insert(s["tracking_no"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(numbers.len(), n as usize);
+}
+
+/// The suggestion list at a year's size, over HTTP: pages, full-text search
+/// (Chinese, one word or several, short or long), the filters, the counts by
+/// town, channel and month, and a clear refusal of bad parameters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suggestion_list_pages_finds_and_filters() {
+    let app = TestApp::spawn().await;
+    let leader = app.login_as("gongzuozu").await;
+    open_year(&leader).await;
+    let towns = ["石拐镇", "五当召镇", "吉忽伦图苏木", "大发街道"];
+    let asks = [
+        ("住房", "小区暖气不热，室温只有十二度"),
+        ("城建", "路灯不亮，夜间出行不便"),
+        ("交通", "公交班次太少，等车时间长"),
+        ("环境", "垃圾清运不及时，气味很大"),
+    ];
+    let n = 3000u64;
+    let mut csv = String::from("标题,内容,街镇,社区,类别\n");
+    for i in 0..n as usize {
+        let (cat, ask) = asks[i % 4];
+        let town = towns[(i / 4) % 4];
+        csv.push_str(&format!(
+            "来电{i},市民来电反映：{town}{ask}，希望相关部门尽快处理,{town},第{}社区,{cat}\n",
+            i % 9
+        ));
+    }
+    let q = "channel=hotline&title=标题&text=内容&town=街镇&village=社区&category=类别";
+    let r = ok(leader
+        .post_bytes(&format!("/api/upstream/suggestions/import?{q}"), csv.into())
+        .await)
+    .await;
+    assert_eq!(r["imported"], n, "{r}");
+    // How many calls have the ask numbered `a` in the town numbered `t` (any if None).
+    let expect = |a: Option<usize>, t: Option<usize>| {
+        (0..n as usize)
+            .filter(|i| a.is_none_or(|a| i % 4 == a) && t.is_none_or(|t| (i / 4) % 4 == t))
+            .count() as u64
+    };
+    let get = |q: &str| {
+        let url = format!("/api/upstream/suggestions?{q}");
+        let leader = &leader;
+        async move { leader.get(&url).await }
+    };
+
+    // Pages of 100, newest first; past the end, an empty page.
+    let p1 = ok(get("").await).await;
+    assert_eq!(
+        (p1["total"].as_u64(), p1["found"].as_u64()),
+        (Some(n), Some(n))
+    );
+    let rows = p1["suggestions"].as_array().unwrap();
+    assert_eq!(rows.len(), 100);
+    assert_eq!(rows[0]["title"], format!("来电{}", n - 1));
+    let p30 = ok(get("page=30").await).await;
+    assert_eq!(p30["suggestions"].as_array().unwrap().len(), 100);
+    assert_eq!(p30["suggestions"][99]["title"], "来电0");
+    assert_eq!(ok(get("page=31").await).await["suggestions"], json!([]));
+
+    // One word (two characters, under the trigram index: found by a scan),
+    // a longer one (through the index), two words (both must be there).
+    let found = |j: &Value| j["found"].as_u64().unwrap();
+    let lamp = ok(get("q=路灯").await).await;
+    assert_eq!(found(&lamp), n / 4);
+    assert!(lamp["suggestions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["tracking_no"].as_str().unwrap())
-        .collect();
-    assert_eq!(numbers.len(), n as usize);
+        .all(|s| s["text"].as_str().unwrap().contains("路灯")));
+    assert_eq!(found(&ok(get("q=垃圾清运不及时").await).await), n / 4);
+    let both = ok(get("q=路灯%20五当召镇").await).await;
+    assert_eq!(found(&both), expect(Some(1), Some(1)));
+    assert!(both["suggestions"].as_array().unwrap().iter().all(|s| {
+        s["place"]["town"] == "五当召镇" && s["text"].as_str().unwrap().contains("路灯")
+    }));
+    assert_eq!(found(&ok(get("q=没有这件事").await).await), 0);
+    // LIKE's wildcards are not words: "%" finds what the words around it find.
+    assert_eq!(found(&ok(get("q=%25路灯%25").await).await), n / 4);
+
+    // Filters, alone and together, with the counts of what they find.
+    let town = ok(get("town=吉忽伦图苏木").await).await;
+    let in_town = expect(None, Some(2));
+    assert_eq!(found(&town), in_town);
+    assert_eq!(
+        town["by_town"],
+        json!([{"key": "吉忽伦图苏木", "count": in_town}])
+    );
+    assert_eq!(
+        town["by_channel"],
+        json!([{"key": "hotline", "count": in_town}])
+    );
+    let month = &town["by_month"][0]["key"];
+    assert_eq!(month.as_str().unwrap().len(), 7, "{month}");
+    assert_eq!(
+        found(&ok(get("category=交通&town=大发街道").await).await),
+        expect(Some(2), Some(3))
+    );
+    assert_eq!(found(&ok(get("channel=directed").await).await), 0);
+    assert_eq!(found(&ok(get("status=received&q=暖气").await).await), n / 4);
+    let today = &p1["suggestions"][0]["received_at"].as_str().unwrap()[..10];
+    assert_eq!(
+        found(&ok(get(&format!("from={today}&to={today}")).await).await),
+        n
+    );
+    assert_eq!(found(&ok(get("to=2020-01-01").await).await), 0);
+    assert_eq!(p1["towns"].as_array().unwrap().len(), 4);
+    assert_eq!(p1["categories"].as_array().unwrap().len(), 4);
+
+    // Bad parameters: a 400 that says which, in Chinese.
+    for (q, says) in [
+        ("channel=fax", "渠道"),
+        ("status=lost", "状态"),
+        ("from=2026-13-01", "起始日期"),
+        ("per=5000", "每页条数"),
+        ("per=0", "每页条数"),
+        ("page=abc", "page"),
+        ("colour=red", "colour"),
+    ] {
+        let (s, j) = get(q).await;
+        assert_eq!(s, 400, "{q}: {j}");
+        let msg = j["error"].as_str().unwrap_or_default();
+        assert!(msg.contains(says), "{q}: {msg}");
+    }
 }

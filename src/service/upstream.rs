@@ -11,12 +11,14 @@ use crate::error::{Code, Error, Result};
 use crate::hall::{RowError, StaffRole};
 use crate::sheets::{cell, Sheet};
 use crate::store::{
-    DraftRow, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionRow, UpTx, YearRow,
+    DraftRow, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionFilter, SuggestionPage,
+    UpTx, YearRow,
 };
 use crate::upstream::hot::{hot_topics, HotTopic};
 use crate::upstream::model::*;
 use crate::upstream::stage::{Action, GroupRole, Stage};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// How a staff member appears in the audit chain.
 fn actor(s: &Staff) -> String {
@@ -84,9 +86,81 @@ pub struct GroupReq {
     pub role: GroupRole,
 }
 
-#[derive(Debug, Serialize)]
-pub struct SuggestionList {
-    pub suggestions: Vec<SuggestionRow>,
+/// The suggestion list's query string: a page of the year's suggestions,
+/// found by words and filtered (every parameter optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionQuery {
+    pub year: Option<u32>,
+    /// Words, separated by spaces; a suggestion must contain each.
+    pub q: Option<String>,
+    pub channel: Option<String>,
+    pub town: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub department: Option<String>,
+    /// Received from / to (YYYY-MM-DD, both included).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// From 1; `per` at most [`MAX_PER_PAGE`] (default [`PER_PAGE`]).
+    pub page: Option<u32>,
+    pub per: Option<u32>,
+}
+
+/// Rows on a page of a list, unless asked otherwise, and at most.
+pub const PER_PAGE: u32 = 100;
+pub const MAX_PER_PAGE: u32 = 1000;
+
+impl SuggestionQuery {
+    /// The filter the store runs, checked: a bad value is a 400 naming it.
+    fn filter(self, scope_department: Option<String>) -> Result<(SuggestionFilter, u32, u32)> {
+        let given = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let channel = given(self.channel);
+        if let Some(c) = &channel {
+            serde_json::from_value::<Channel>(Value::String(c.clone()))
+                .map_err(|_| Error::bad(format!("渠道 {c} 无效")))?;
+        }
+        let status = given(self.status);
+        if let Some(st) = &status {
+            serde_json::from_value::<SuggestionStatus>(Value::String(st.clone()))
+                .map_err(|_| Error::bad(format!("状态 {st} 无效")))?;
+        }
+        let date = |v: Option<String>, what: &str| -> Result<Option<String>> {
+            match given(v) {
+                None => Ok(None),
+                Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map(|x| Some(x.format("%Y-%m-%d").to_string()))
+                    .map_err(|_| Error::bad(format!("{what}应为 年-月-日，如 2026-07-15：{d}"))),
+            }
+        };
+        let per = self.per.unwrap_or(PER_PAGE);
+        if per == 0 || per > MAX_PER_PAGE {
+            return Err(Error::bad(format!("每页条数应在 1 到 {MAX_PER_PAGE} 之间")));
+        }
+        let page = self.page.unwrap_or(1).max(1);
+        // LIKE's own wildcards are not words.
+        let words: Vec<String> = self
+            .q
+            .unwrap_or_default()
+            .split(|c: char| c.is_whitespace() || matches!(c, '%' | '_' | '\\'))
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .map(str::to_string)
+            .collect();
+        let filter = SuggestionFilter {
+            year: self.year,
+            scope_department,
+            words,
+            channel,
+            town: given(self.town),
+            category: given(self.category),
+            status,
+            department: given(self.department),
+            from: date(self.from, "起始日期")?,
+            to: date(self.to, "截止日期")?,
+        };
+        Ok((filter, page, per))
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -386,14 +460,15 @@ impl Services {
         Ok(DONE)
     }
 
-    /// A department sees its own queue (建议清单 sent to it); others all.
-    pub async fn suggestions(&self, me: &Staff) -> Result<SuggestionList> {
+    /// A page of the year's suggestions; a department sees its own queue
+    /// (建议清单 sent to it), others all.
+    pub async fn suggestions(&self, me: &Staff, q: SuggestionQuery) -> Result<SuggestionPage> {
         let dept = (me.role == StaffRole::Department).then(|| me.display_name.clone());
-        let suggestions = self
+        let (filter, page, per) = q.filter(dept)?;
+        Ok(self
             .store
-            .upstream_read(move |r| r.suggestions(dept.as_deref()))
-            .await?;
-        Ok(SuggestionList { suggestions })
+            .upstream_read(move |r| r.suggestion_page(&filter, page, per))
+            .await?)
     }
 
     pub async fn enter_suggestion(&self, me: &Staff, input: SuggestionInput) -> Result<Entered> {

@@ -33,8 +33,8 @@ pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
-    ChannelCount, DraftProject, DraftRow, History, OpinionRow, ProjectRow, SuggestionCounts,
-    SuggestionRow, TownCount, UpRead, UpTx, YearRow,
+    ChannelCount, Count, DraftProject, DraftRow, History, OpinionRow, ProjectRow, SuggestionCounts,
+    SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_upstream.sql"),
     include_str!("../../migrations/0004_checks.sql"),
     include_str!("../../migrations/0005_blind.sql"),
+    include_str!("../../migrations/0006_search.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

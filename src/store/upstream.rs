@@ -13,6 +13,7 @@ use crate::hall::RoundDraft;
 use crate::upstream::audit::{Event, Tip};
 use crate::upstream::model::*;
 use crate::upstream::stage::{allowed, Action, GroupRole, Stage};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -44,6 +45,53 @@ pub struct YearRow {
     pub collection_opened: Option<String>,
     pub collection_closed: Option<String>,
     pub warnings: Vec<String>,
+}
+
+/// Which suggestions the workbench lists (see [`UpRead::suggestion_page`]).
+#[derive(Clone, Debug, Default)]
+pub struct SuggestionFilter {
+    /// The year (the current one if none).
+    pub year: Option<u32>,
+    /// A department sees only its own queue.
+    pub scope_department: Option<String>,
+    /// Words each found in the suggestion's number, place, category,
+    /// department, source, title or text (never its contact).
+    pub words: Vec<String>,
+    pub channel: Option<String>,
+    pub town: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub department: Option<String>,
+    /// Received on or after / on or before (YYYY-MM-DD).
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// How many of what was found share a value (a town, a channel, a month).
+#[derive(Clone, Debug, Serialize)]
+pub struct Count {
+    pub key: String,
+    pub count: u64,
+}
+
+/// One page of the suggestion list.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SuggestionPage {
+    pub year: Option<u32>,
+    /// The year's suggestions (a department's: its own queue).
+    pub total: u64,
+    /// Those the words and filters find.
+    pub found: u64,
+    pub page: u32,
+    pub per: u32,
+    pub suggestions: Vec<SuggestionRow>,
+    pub by_town: Vec<Count>,
+    pub by_channel: Vec<Count>,
+    pub by_month: Vec<Count>,
+    /// The values the filters can take this year.
+    pub categories: Vec<String>,
+    pub departments: Vec<String>,
+    pub towns: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -272,12 +320,127 @@ impl UpRead<'_> {
         department: Option<&str>,
         tracking_no: Option<&str>,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
-        let mut st = self.c.prepare(
+        self.suggestion_rows(
             "SELECT id, tracking_no, status, department, received_at, doc FROM suggestions
              WHERE (?1 IS NULL OR department = ?1) AND (?2 IS NULL OR tracking_no = ?2) ORDER BY id",
+            &[
+                department.map(str::to_string).into(),
+                tracking_no.map(str::to_string).into(),
+            ],
+        )
+    }
+
+    /// One page of the year's suggestions as the workbench asks for it:
+    /// newest first, found by words (full text), filtered, with the counts
+    /// by town, channel and month of all that were found.
+    pub fn suggestion_page(
+        &self,
+        f: &SuggestionFilter,
+        page: u32,
+        per: u32,
+    ) -> Result<SuggestionPage, StoreError> {
+        let year = match f.year {
+            Some(y) => Some(y),
+            None => self.year()?.map(|y| y.year),
+        };
+        let mut out = SuggestionPage {
+            year,
+            page,
+            per,
+            ..SuggestionPage::default()
+        };
+        let Some(year) = year else {
+            return Ok(out);
+        };
+        // The scope (the year, a department's own queue), then the filters.
+        let mut clauses: Vec<&str> = vec!["s.year = ?"];
+        let mut args: Vec<SqlValue> = vec![year.into()];
+        if let Some(d) = &f.scope_department {
+            clauses.push("s.department = ?");
+            args.push(d.clone().into());
+        }
+        let scope = (clauses.join(" AND "), args.clone());
+        for (clause, v) in [
+            ("s.channel = ?", &f.channel),
+            ("s.town = ?", &f.town),
+            ("s.category = ?", &f.category),
+            ("s.status = ?", &f.status),
+            ("s.department = ?", &f.department),
+            ("substr(s.received_at, 1, 10) >= ?", &f.from),
+            ("substr(s.received_at, 1, 10) <= ?", &f.to),
+        ] {
+            if let Some(v) = v {
+                clauses.push(clause);
+                args.push(v.clone().into());
+            }
+        }
+        for w in &f.words {
+            clauses.push("s.id IN (SELECT rowid FROM suggestions_fts WHERE body LIKE ?)");
+            args.push(format!("%{w}%").into());
+        }
+        let found = clauses.join(" AND ");
+        let count = |sql: &str, args: &[SqlValue]| -> Result<u64, StoreError> {
+            Ok(self.c.query_row(
+                &format!("SELECT count(*) FROM suggestions s WHERE {sql}"),
+                rusqlite::params_from_iter(args),
+                |r| r.get(0),
+            )?)
+        };
+        out.total = count(&scope.0, &scope.1)?;
+        out.found = count(&found, &args)?;
+        let mut paged = args.clone();
+        paged.push(i64::from(per).into());
+        paged.push(
+            (i64::from(page.max(1)) - 1)
+                .saturating_mul(i64::from(per))
+                .into(),
+        );
+        out.suggestions = self.suggestion_rows(
+            &format!(
+                "SELECT s.id, s.tracking_no, s.status, s.department, s.received_at, s.doc FROM suggestions s
+                 WHERE {found} ORDER BY s.id DESC LIMIT ? OFFSET ?"
+            ),
+            &paged,
         )?;
+        let group = |key: &str, sql: &str, args: &[SqlValue]| -> Result<Vec<Count>, StoreError> {
+            let mut st = self.c.prepare(&format!(
+                "SELECT {key} AS k, count(*) AS n FROM suggestions s WHERE {sql} GROUP BY k ORDER BY n DESC, k"
+            ))?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok(Count {
+                        key: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        count: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        };
+        out.by_town = group("s.town", &found, &args)?;
+        out.by_channel = group("s.channel", &found, &args)?;
+        out.by_month = group("substr(s.received_at, 1, 7)", &found, &args)?;
+        out.by_month.sort_by(|a, b| a.key.cmp(&b.key));
+        // What the filters can choose from: the whole scope's values.
+        let names = |g: Vec<Count>| {
+            g.into_iter()
+                .map(|c| c.key)
+                .filter(|k| !k.is_empty())
+                .collect()
+        };
+        out.categories = names(group("s.category", &scope.0, &scope.1)?);
+        out.departments = names(group("s.department", &scope.0, &scope.1)?);
+        out.towns = names(group("s.town", &scope.0, &scope.1)?);
+        Ok(out)
+    }
+
+    fn suggestion_rows(
+        &self,
+        sql: &str,
+        args: &[SqlValue],
+    ) -> Result<Vec<SuggestionRow>, StoreError> {
+        let mut st = self.c.prepare(sql)?;
         let rows = st
-            .query_map(params![department, tracking_no], |r| {
+            .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -603,11 +766,14 @@ impl UpRead<'_> {
     }
 
     /// Suggestion counts by channel and by town (the public page).
+    /// The current year's suggestions, by channel and by town (last
+    /// year's stay with last year).
     pub fn counts(&self) -> Result<SuggestionCounts, StoreError> {
+        const THIS_YEAR: &str = "year = (SELECT max(year) FROM up_years)";
         let group = |col: &str| -> Result<Vec<(String, u64)>, StoreError> {
-            let mut st = self
-                .c
-                .prepare(&format!("SELECT {col}, COUNT(*) FROM suggestions GROUP BY {col} ORDER BY COUNT(*) DESC, {col}"))?;
+            let mut st = self.c.prepare(&format!(
+                "SELECT {col}, COUNT(*) FROM suggestions WHERE {THIS_YEAR} GROUP BY {col} ORDER BY COUNT(*) DESC, {col}"
+            ))?;
             let rows = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -632,9 +798,11 @@ impl UpRead<'_> {
             .into_iter()
             .map(|(town, count)| TownCount { town, count })
             .collect();
-        let total: u64 = self
-            .c
-            .query_row("SELECT COUNT(*) FROM suggestions", [], |r| r.get(0))?;
+        let total: u64 = self.c.query_row(
+            &format!("SELECT COUNT(*) FROM suggestions WHERE {THIS_YEAR}"),
+            [],
+            |r| r.get(0),
+        )?;
         Ok(SuggestionCounts {
             total,
             by_channel,

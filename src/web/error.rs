@@ -236,21 +236,24 @@ pub struct Q<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Q(q.0))
-            .map_err(|e| Error::bad(query_message(&e.body_text())))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(Q)
     }
 }
 
-/// A query that did not parse, in words people read: the parameter named,
-/// never serde's English.
-fn query_message(detail: &str) -> String {
-    let detail = detail
-        .strip_prefix("Failed to deserialize query string: ")
-        .unwrap_or(detail);
-    format!("网址参数有误：{}", reason_zh(detail))
+/// A query string as `T`: a malformed, unknown or missing parameter is a
+/// 400 naming it, in words people read, never serde's English.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = reason_zh(&e.into_inner().to_string());
+        if path == "." || inner.starts_with("不认识的字段") || inner.starts_with("缺少") {
+            Error::bad(format!("网址参数有误：{inner}"))
+        } else {
+            Error::bad(format!("网址参数有误：{path}：{inner}"))
+        }
+    })
 }
 
 /// Any path no route serves.
@@ -307,15 +310,19 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter_in_chinese() {
-        let m = query_message("Failed to deserialize query string: missing field `title`");
-        assert_eq!(m, "网址参数有误：缺少 title");
-        let m = query_message(
-            "Failed to deserialize query string: unknown field `x`, expected one of …",
-        );
-        assert_eq!(m, "网址参数有误：不认识的字段 x");
-        assert!(
-            !query_message("Failed to deserialize query string: invalid digit").contains("Failed")
-        );
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Q {
+            #[allow(dead_code)]
+            title: String,
+            #[allow(dead_code)]
+            page: Option<u32>,
+        }
+        let m = |q: &str| parse_query::<Q>(q).unwrap_err().message;
+        assert_eq!(m("page=2"), "网址参数有误：缺少 title");
+        assert_eq!(m("title=a&x=1"), "网址参数有误：不认识的字段 x");
+        assert_eq!(m("title=a&page=abc"), "网址参数有误：page：取值不对");
+        assert!(parse_query::<Q>("title=%E8%B7%AF&page=3").is_ok());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::service::hall::{Created, Imported};
 use crate::service::public::*;
 use crate::service::upstream::*;
 use crate::service::Done;
+use crate::store::SuggestionPage;
 use crate::upstream::model::{Assessment, Meeting, SuggestionInput};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
@@ -57,9 +58,13 @@ pub async fn set_group(
     Ok(Json(st.set_group(&me, req).await?))
 }
 
-pub async fn suggestions(State(st): St, h: HeaderMap) -> ApiResult<Json<SuggestionList>> {
+pub async fn suggestions(
+    State(st): St,
+    h: HeaderMap,
+    Q(q): Q<SuggestionQuery>,
+) -> ApiResult<Json<SuggestionPage>> {
     let me = reader(&st, &h, VIEWERS).await?;
-    Ok(Json(st.suggestions(&me).await?))
+    Ok(Json(st.suggestions(&me, q).await?))
 }
 
 pub async fn enter_suggestion(

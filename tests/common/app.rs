@@ -25,14 +25,28 @@ impl TestApp {
         TestApp::spawn_in(dir, data).await
     }
 
+    /// A server with the demo district as `minsheng demo` makes it: 150
+    /// deputies, the whole upstream year (its suggestions and projects),
+    /// the 12-candidate round handed over as a draft.
+    #[allow(dead_code)]
+    pub async fn spawn_demo() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_path_buf();
+        TestApp::start(dir, data, true).await
+    }
+
     /// A server whose data dir is `data` (a small filesystem, say).
     pub async fn spawn_in(dir: tempfile::TempDir, data: std::path::PathBuf) -> TestApp {
+        TestApp::start(dir, data, false).await
+    }
+
+    async fn start(dir: tempfile::TempDir, data: std::path::PathBuf, demo: bool) -> TestApp {
         let keys = data.join("keys");
         for name in ["scrutineer-1", "scrutineer-2"] {
             Signer::for_tests(name).save(&keys, name).unwrap();
             std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap(); // scrutineers keep their own
         }
-        let (state, created) = minsheng::server::prepare(&data, false).await.unwrap();
+        let (state, created) = minsheng::server::prepare(&data, demo).await.unwrap();
         let password = created.accounts[0].1.clone();
         let accounts = created
             .accounts
