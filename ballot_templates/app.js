@@ -74,6 +74,29 @@ async function api(method, url, body, opts = {}) {
 }
 api.sayErrors = false;
 
+/**
+ * Sends a file (an export of a year, tens of MB) as api() would, telling
+ * `onSent(fraction)` how much has gone; resolves with the answer, rejects
+ * like api().
+ */
+function upload(url, file, onSent) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', url);
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (staff.csrf) x.setRequestHeader('X-CSRF-Token', staff.csrf);
+    x.upload.onprogress = (e) => { if (e.lengthComputable) onSent(e.loaded / e.total); };
+    x.onerror = () => { try { fail(new Error('无法连接服务器，请检查网络后重试'), 'network', 0); } catch (e) { reject(e); } };
+    x.onload = () => {
+      let j;
+      try { j = JSON.parse(x.responseText); } catch (e) { j = {error: '服务器没有回应，请重试'}; }
+      if (x.status >= 200 && x.status < 300) return resolve(j);
+      try { fail(new Error(j.error || '出错了，请重试'), j.code, x.status); } catch (e) { reject(e); }
+    };
+    x.send(file);
+  });
+}
+
 function fail(e, code, status) {
   e.code = code;
   e.status = status;

@@ -14,21 +14,11 @@
 use minsheng::core::issuing::{BlindRequest, IssuingKey};
 use minsheng::core::record::ElectionId;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::Server;
 
 /// CPU seconds (user + system) a process has used so far, from /proc.
 fn cpu_secs(pid: &str) -> f64 {
@@ -41,20 +31,6 @@ fn cpu_secs(pid: &str) -> f64 {
         .collect();
     // utime and stime are fields 14 and 15 of the line, 12 and 13 here; in ticks of 1/100 s.
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
-}
-
-impl Server {
-    /// Peak resident memory of the server process, from /proc.
-    fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    }
 }
 
 /// One HTTP/1.1 request on a kept-alive connection, written and read by
@@ -122,61 +98,13 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(3000);
-    // The data dir on the real disk, so that fsync is real.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    println!("hall_load: {n} deputies, data in {}", dir.path().display());
-
-    // Accounts and keys, made by the library, then the server on its own
-    // (a round needs a scrutineer's public key to open).
-    let keys = dir.path().join("keys");
-    minsheng::keys::Signer::for_tests("scrutineer-1")
-        .save(&keys, "scrutineer-1")
-        .unwrap();
-    std::fs::remove_file(keys.join("scrutineer-1.key")).unwrap();
-    let (state, created) = minsheng::server::prepare(dir.path(), false).await.unwrap();
-    drop(state);
-    let password = created.accounts[0].1.clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args(["serve", "--data"])
-        .arg(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    println!("hall_load: {n} deputies");
+    let server = Server::start("hall_load").await;
     let base = server.base.clone();
+    let port = base.rsplit(':').next().unwrap().to_string();
     let http = reqwest::Client::builder().build().unwrap();
-    for _ in 0..200 {
-        if http.get(format!("{base}/api/hall")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
     // Staff: roster, round, open.
-    let staff = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login: Value = staff
-        .post(format!("{base}/api/login"))
-        .json(&json!({"username": "mishu", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = login["csrf"].as_str().unwrap().to_string();
+    let (staff, csrf) = server.login("mishu").await;
     let mut roster = String::from("编号,姓名,代表团,座位\n");
     for i in 1..=n {
         roster.push_str(&format!("{i:05},代表{i},第{}代表团,{i}\n", i % 12 + 1));

@@ -2,6 +2,8 @@
 //! chain and tally code, with deterministic credentials and the well-known
 //! test keys of the conformance vectors. For tests, the benchmark and
 //! observers who want a bundle to practise on — never for a real vote.
+//! Also a year's 12345 hotline export, as the hotline writes it, for the
+//! import's test and bench.
 
 use crate::core::canon::{to_canonical_vec, Hash};
 use crate::core::chain::{Ballot, VoteLog};
@@ -330,6 +332,43 @@ impl<W: Write> Write for CountingWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// A year of 12345 calls as the hotline exports them: 工单编号, 来电时间 and
+/// the call's summary in the hotline's words. `from..to` are call numbers;
+/// call `i` is the same call in every export that holds it.
+pub fn hotline_export(from: usize, to: usize) -> Vec<u8> {
+    let towns = [
+        "石拐街道",
+        "大发街道",
+        "五当召镇",
+        "吉忽伦图苏木",
+        "国庆路街道",
+    ];
+    let asks = [
+        ("住房", "家中暖气不热，室温只有十四度"),
+        ("城建", "小区门口路灯不亮，夜间出行不便"),
+        ("交通", "公交车班次太少，等车时间长"),
+        ("环境", "垃圾清运不及时，异味很大"),
+        ("供水", "自来水水压低，高层用不上水"),
+    ];
+    let mut csv =
+        String::from("工单编号,来电时间,诉求标题,诉求内容,所属街镇,所属社区,诉求类别,联系电话\n");
+    for i in from..to {
+        let (cat, ask) = asks[i % 5];
+        let town = towns[(i / 5) % 5];
+        let day = 1 + (i / 1000) % 28;
+        let month = 1 + (i / 28_000) % 12;
+        csv.push_str(&format!(
+            "GD2026{i:08},2026-{month:02}-{day:02} {:02}:{:02}:00,{ask},市民来电反映：{town}第{}社区{ask}，已多次反映，希望相关部门尽快处理。,{town},第{}社区,{cat},139{:08}\n",
+            8 + i % 10,
+            i % 60,
+            i % 7,
+            i % 7,
+            i % 100_000_000
+        ));
+    }
+    csv.into_bytes()
 }
 
 #[cfg(test)]

@@ -143,6 +143,185 @@ impl Sheet {
     }
 }
 
+/// The most rows an import may carry (a district's year of hotline calls
+/// is 100,000 to 200,000).
+pub const MAX_IMPORT_ROWS: usize = 1_000_000;
+
+/// A table read from a file a row at a time, so that a year's export of
+/// 200,000 rows never sits in memory whole. CSV is decoded as it is read
+/// (UTF-8, or GB18030 when the file's first 64 KiB are not UTF-8); XLSX is
+/// read by calamine (a zip is not read as a stream) and handed out a row at
+/// a time. Empty rows are skipped; row numbers are as the spreadsheet shows.
+pub struct RowReader {
+    header: Vec<String>,
+    rows: RowSource,
+    seen: usize,
+}
+
+enum RowSource {
+    Csv(csv::StringRecordsIntoIter<Box<dyn std::io::Read + Send>>),
+    Xlsx(std::vec::IntoIter<(usize, Vec<String>)>),
+}
+
+impl RowReader {
+    pub fn open(path: &std::path::Path) -> Result<RowReader, RowError> {
+        use std::io::Read;
+        let unreadable = |e: std::io::Error| RowError::new(1, format!("无法读取文件: {e}"));
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        let mut head = vec![0u8; 64 * 1024];
+        let mut n = 0;
+        while n < head.len() {
+            match file.read(&mut head[n..]).map_err(unreadable)? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        head.truncate(n);
+        if head.starts_with(b"PK\x03\x04") {
+            drop(file);
+            let bytes = std::fs::read(path).map_err(unreadable)?;
+            let sheet = Sheet::read_xlsx(&bytes)?;
+            return Ok(RowReader {
+                header: sheet.header,
+                rows: RowSource::Xlsx(sheet.rows.into_iter()),
+                seen: 0,
+            });
+        }
+        // UTF-8 unless the first 64 KiB say otherwise (a character cut at
+        // the end of them is still UTF-8).
+        let utf8 = match std::str::from_utf8(&head) {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        };
+        let raw = std::io::Cursor::new(head).chain(file);
+        let text: Box<dyn std::io::Read + Send> = if utf8 {
+            Box::new(raw)
+        } else {
+            Box::new(Gb18030Reader::new(raw))
+        };
+        let mut records = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_reader(text)
+            .into_records();
+        let mut header = vec![];
+        for rec in records.by_ref() {
+            let rec = rec.map_err(csv_error)?;
+            let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+            if cells.iter().any(|c| !c.is_empty()) {
+                header = cells;
+                break;
+            }
+        }
+        if let Some(first) = header.first_mut() {
+            *first = first.trim_start_matches('\u{feff}').to_string();
+        }
+        if header.is_empty() {
+            return Err(RowError::new(1, "表格为空"));
+        }
+        Ok(RowReader {
+            header,
+            rows: RowSource::Csv(records),
+            seen: 0,
+        })
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The column whose header is one of `names` (ASCII case ignored).
+    pub fn column(&self, names: &[&str]) -> Option<usize> {
+        self.header
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+    }
+}
+
+fn csv_error(e: csv::Error) -> RowError {
+    let row = e.position().map_or(0, |p| p.line() as usize);
+    RowError::new(row, format!("CSV 格式错误: {e}"))
+}
+
+impl Iterator for RowReader {
+    type Item = Result<(usize, Vec<String>), RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (row, cells) = match &mut self.rows {
+                RowSource::Xlsx(rows) => rows.next()?,
+                RowSource::Csv(records) => match records.next()? {
+                    Err(e) => return Some(Err(csv_error(e))),
+                    Ok(rec) => (
+                        rec.position().map_or(0, |p| p.line() as usize),
+                        rec.iter().map(str::to_string).collect::<Vec<_>>(),
+                    ),
+                },
+            };
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            self.seen += 1;
+            if self.seen > MAX_IMPORT_ROWS {
+                return Some(Err(RowError::new(
+                    row,
+                    format!("行数超过上限 {MAX_IMPORT_ROWS}"),
+                )));
+            }
+            return Some(Ok((row, cells)));
+        }
+    }
+}
+
+/// GB18030 bytes in, UTF-8 out, a block at a time.
+struct Gb18030Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<R: std::io::Read> Gb18030Reader<R> {
+    fn new(inner: R) -> Self {
+        Gb18030Reader {
+            inner,
+            decoder: encoding_rs::GB18030.new_decoder_without_bom_handling(),
+            input: vec![0; 64 * 1024],
+            out: vec![],
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Gb18030Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let n = self.inner.read(&mut self.input)?;
+            let last = n == 0;
+            let room = self.decoder.max_utf8_buffer_length(n).unwrap_or(4 * n + 16);
+            self.out.resize(room, 0);
+            let (_, read, written, _) =
+                self.decoder
+                    .decode_to_utf8(&self.input[..n], &mut self.out, last);
+            debug_assert_eq!(read, n);
+            self.out.truncate(written);
+            self.at = 0;
+            self.done = last;
+        }
+        let k = buf.len().min(self.out.len() - self.at);
+        buf[..k].copy_from_slice(&self.out[self.at..self.at + k]);
+        self.at += k;
+        Ok(k)
+    }
+}
+
 /// UTF-8 if it is UTF-8, else GB18030 (a superset of GBK and GB2312).
 fn decode_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {

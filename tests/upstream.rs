@@ -841,3 +841,148 @@ async fn the_suggestion_list_pages_finds_and_filters() {
         assert!(msg.contains(says), "{q}: {msg}");
     }
 }
+
+async fn total_of(leader: &common::app::StaffClient) -> Option<u64> {
+    ok(leader.get("/api/upstream/suggestions?per=1").await).await["total"].as_u64()
+}
+
+/// A year's export in one go: 200,000 calls (a 40 MB CSV, over the API's
+/// 2 MB body limit), streamed to disk, checked, imported a batch at a time,
+/// each call once: the duplicates inside the file, an overlapping export
+/// and the same export again add nothing and are reported as already there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_of_hotline_calls_imports_in_one_go_and_never_twice() {
+    let app = TestApp::spawn().await;
+    let leader = app.login_as("gongzuozu").await;
+    open_year(&leader).await;
+    let n = 200_000;
+    let mut file = minsheng::sample::hotline_export(0, n);
+    // The export repeats 1,000 calls (a ticket updated and exported twice).
+    let again = minsheng::sample::hotline_export(5_000, 6_000);
+    let body = again.iter().position(|b| *b == b'\n').unwrap() + 1;
+    file.extend_from_slice(&again[body..]);
+    assert!(file.len() > 30 * 1024 * 1024, "{} bytes", file.len());
+    let q = "channel=hotline&ticket=工单编号&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别&contact=联系电话";
+    let import = |dry: bool, bytes: Vec<u8>| {
+        let url = format!("/api/upstream/suggestions/import?{q}&dry_run={dry}");
+        let leader = &leader;
+        async move { ok(leader.post_bytes(&url, bytes).await).await }
+    };
+    // The dry run reads every row and imports nothing.
+    let r = import(true, file.clone()).await;
+    assert_eq!(
+        (
+            r["rows"].as_u64(),
+            r["good"].as_u64(),
+            r["error_count"].as_u64(),
+            r["imported"].as_u64(),
+            r["already"].as_u64()
+        ),
+        (
+            Some(n as u64 + 1000),
+            Some(n as u64 + 1000),
+            Some(0),
+            Some(0),
+            Some(1000)
+        ),
+        "{r}"
+    );
+    assert_eq!(total_of(&leader).await, Some(0));
+    // The real run: every call once.
+    let r = import(false, file).await;
+    assert_eq!(
+        (r["imported"].as_u64(), r["already"].as_u64()),
+        (Some(n as u64), Some(1000)),
+        "{r}"
+    );
+    assert_eq!(total_of(&leader).await, Some(n as u64));
+    // Each keeps the hotline's own time.
+    let p = ok(leader
+        .get("/api/upstream/suggestions?q=GD202600000007")
+        .await)
+    .await;
+    assert_eq!(p["found"], 1, "{p}");
+    assert_eq!(
+        p["suggestions"][0]["received_at"],
+        "2026-01-01T15:07:00+08:00"
+    );
+    // Next month's export overlaps this one by 10,000 calls.
+    let r = import(
+        false,
+        minsheng::sample::hotline_export(n - 10_000, n + 10_000),
+    )
+    .await;
+    assert_eq!(
+        (r["imported"].as_u64(), r["already"].as_u64()),
+        (Some(10_000), Some(10_000)),
+        "{r}"
+    );
+    assert_eq!(total_of(&leader).await, Some(n as u64 + 10_000));
+    // Without 工单编号, content and time stand for the number.
+    let plain = "诉求标题,诉求内容,所属街镇,所属社区,诉求类别,来电时间\n\
+        路灯不亮,市民来电反映：路灯不亮,石拐街道,第1社区,城建,2026-03-01 08:00\n\
+        路灯不亮,市民来电反映：路灯不亮,石拐街道,第1社区,城建,2026-03-02 08:00\n";
+    let q2 = "channel=hotline&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
+    for (imported, already) in [(2, 0), (0, 2)] {
+        let r = ok(leader
+            .post_bytes(
+                &format!("/api/upstream/suggestions/import?{q2}"),
+                plain.as_bytes().to_vec(),
+            )
+            .await)
+        .await;
+        assert_eq!(
+            (r["imported"].as_u64(), r["already"].as_u64()),
+            (Some(imported), Some(already)),
+            "{r}"
+        );
+    }
+    // A bad row (a time nobody can read) stops the file, named by its row.
+    let bad = "诉求标题,诉求内容,所属街镇,所属社区,诉求类别,来电时间\n\
+        水压低,市民来电反映：水压低,石拐街道,第1社区,供水,2026-03-01 08:00\n\
+        水压低,市民来电反映：水压低,石拐街道,第1社区,供水,三月一日\n";
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q2}"),
+            bad.as_bytes().to_vec(),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        (r["error_count"].as_u64(), r["imported"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["errors"][0]["row"], 3, "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("来电时间"),
+        "{r}"
+    );
+    // A GB18030 export (Excel on a Chinese Windows) reads the same.
+    let text = String::from_utf8(minsheng::sample::hotline_export(n + 10_000, n + 10_100)).unwrap();
+    let gb = encoding_rs::GB18030.encode(&text).0.into_owned();
+    let r = import(false, gb).await;
+    assert_eq!(r["imported"].as_u64(), Some(100), "{r}");
+    let p = ok(leader
+        .get(&format!(
+            "/api/upstream/suggestions?q=GD2026{:08}",
+            n + 10_050
+        ))
+        .await)
+    .await;
+    assert!(
+        p["suggestions"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("市民来电反映"),
+        "{p}"
+    );
+    // Nothing of the upload stays in the data dir.
+    let left: Vec<_> = std::fs::read_dir(app.data.join("uploads"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

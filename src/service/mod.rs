@@ -47,6 +47,8 @@ pub struct Services {
     issuing: Mutex<Option<(i64, Arc<crate::keys::IssuingSecret>)>>,
     /// One opening at a time: each makes and saves an issuing key first.
     opening: tokio::sync::Mutex<()>,
+    /// Imports under way, by the name their page gave (see [`upstream`]).
+    imports: Mutex<std::collections::HashMap<String, upstream::ImportProgress>>,
 }
 
 impl Services {
@@ -71,7 +73,22 @@ impl Services {
             keys_dir,
             issuing: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
+            imports: Mutex::new(Default::default()),
         }
+    }
+
+    /// Where an uploaded file waits while it is read (in the data dir, the
+    /// owner's alone; each file removed when its request ends).
+    pub fn upload_dir(&self) -> Result<std::path::PathBuf, Error> {
+        let data = self
+            .store
+            .path()
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let dir = data.join("uploads");
+        std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+        crate::store::owner_only(&dir, 0o700).map_err(Error::internal)?;
+        Ok(dir)
     }
 
     pub fn election_id(&self) -> ElectionId {

@@ -47,6 +47,16 @@ pub struct YearRow {
     pub warnings: Vec<String>,
 }
 
+/// One row of a hotline or petition export, ready to go in: what it says,
+/// the source's reference (its 工单编号, or a digest of the row when it has
+/// none) and the time the source received it.
+#[derive(Clone, Debug)]
+pub struct ImportedRow {
+    pub input: SuggestionInput,
+    pub source_ref: String,
+    pub received_at: String,
+}
+
 /// Which suggestions the workbench lists (see [`UpRead::suggestion_page`]).
 #[derive(Clone, Debug, Default)]
 pub struct SuggestionFilter {
@@ -402,34 +412,56 @@ impl UpRead<'_> {
             ),
             &paged,
         )?;
-        let group = |key: &str, sql: &str, args: &[SqlValue]| -> Result<Vec<Count>, StoreError> {
-            let mut st = self.c.prepare(&format!(
-                "SELECT {key} AS k, count(*) AS n FROM suggestions s WHERE {sql} GROUP BY k ORDER BY n DESC, k"
-            ))?;
-            let rows = st
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok(Count {
-                        key: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                        count: r.get(1)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+        // The counts of what was found, in one pass over the facets index.
+        let mut by_town = std::collections::BTreeMap::<String, u64>::new();
+        let mut by_channel = std::collections::BTreeMap::<String, u64>::new();
+        let mut by_month = std::collections::BTreeMap::<String, u64>::new();
+        let mut st = self.c.prepare(&format!(
+            "SELECT s.town, s.channel, substr(s.received_at, 1, 7), count(*)
+             FROM suggestions s INDEXED BY suggestions_facets WHERE {found} GROUP BY 1, 2, 3"
+        ))?;
+        let mut rows = st.query(rusqlite::params_from_iter(&args))?;
+        while let Some(r) = rows.next()? {
+            let n: u64 = r.get(3)?;
+            *by_town.entry(r.get(0)?).or_default() += n;
+            *by_channel.entry(r.get(1)?).or_default() += n;
+            *by_month.entry(r.get(2)?).or_default() += n;
+        }
+        let counted = |m: std::collections::BTreeMap<String, u64>| {
+            let mut v: Vec<Count> = m
+                .into_iter()
+                .map(|(key, count)| Count { key, count })
+                .collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+            v
         };
-        out.by_town = group("s.town", &found, &args)?;
-        out.by_channel = group("s.channel", &found, &args)?;
-        out.by_month = group("substr(s.received_at, 1, 7)", &found, &args)?;
-        out.by_month.sort_by(|a, b| a.key.cmp(&b.key));
-        // What the filters can choose from: the whole scope's values.
-        let names = |g: Vec<Count>| {
-            g.into_iter()
-                .map(|c| c.key)
-                .filter(|k| !k.is_empty())
-                .collect()
-        };
-        out.categories = names(group("s.category", &scope.0, &scope.1)?);
-        out.departments = names(group("s.department", &scope.0, &scope.1)?);
-        out.towns = names(group("s.town", &scope.0, &scope.1)?);
+        out.by_town = counted(by_town);
+        out.by_channel = counted(by_channel);
+        out.by_month = by_month
+            .into_iter()
+            .map(|(key, count)| Count { key, count })
+            .collect();
+        // What the filters can choose from: the whole scope's values, also
+        // from the index alone.
+        let mut st = self.c.prepare(&format!(
+            "SELECT DISTINCT s.category, coalesce(s.department, ''), s.town
+             FROM suggestions s INDEXED BY suggestions_facets WHERE {}",
+            scope.0
+        ))?;
+        let mut rows = st.query(rusqlite::params_from_iter(&scope.1))?;
+        let mut sets: [std::collections::BTreeSet<String>; 3] = Default::default();
+        while let Some(r) = rows.next()? {
+            for (k, set) in sets.iter_mut().enumerate() {
+                let v: String = r.get(k)?;
+                if !v.is_empty() {
+                    set.insert(v);
+                }
+            }
+        }
+        let [categories, departments, towns] = sets;
+        out.categories = categories.into_iter().collect();
+        out.departments = departments.into_iter().collect();
+        out.towns = towns.into_iter().collect();
         Ok(out)
     }
 
@@ -473,6 +505,28 @@ impl UpRead<'_> {
                 })
             })
             .collect()
+    }
+
+    /// How many of `refs` the year's `channel` already has (an import's check).
+    pub fn refs_present(
+        &self,
+        year: u32,
+        channel: Channel,
+        refs: &[String],
+    ) -> Result<usize, StoreError> {
+        let channel = to_value(&channel);
+        let mut st = self.c.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM suggestions WHERE year = ?1 AND channel = ?2 AND source_ref = ?3)",
+        )?;
+        let mut n = 0;
+        for r in refs {
+            let there: bool = st
+                .query_row(params![year, channel.as_str().unwrap_or(""), r], |row| {
+                    row.get(0)
+                })?;
+            n += usize::from(there);
+        }
+        Ok(n)
     }
 
     /// A suggestion by its tracking number (the public lookup).

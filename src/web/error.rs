@@ -201,6 +201,52 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// The most an import's file may be: a year's hotline export is tens of MB.
+pub const IMPORT_LIMIT: usize = 100 * 1024 * 1024;
+
+/// An uploaded file written to disk in `dir` as it arrives (never whole in
+/// memory), up to `limit` bytes; the file is removed when this is dropped.
+pub struct SavedUpload(tempfile::NamedTempFile);
+
+impl SavedUpload {
+    pub fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+pub async fn save_upload(
+    dir: &std::path::Path,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<SavedUpload, Error> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let tmp = tempfile::Builder::new()
+        .prefix("import-")
+        .tempfile_in(dir)
+        .map_err(Error::internal)?;
+    let mut file = tokio::fs::File::from_std(tmp.reopen().map_err(Error::internal)?);
+    let mut stream = body.into_data_stream();
+    let mut size = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Error::bad("上传中断，请重新上传"))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(Error::new(
+                Code::TooLarge,
+                format!("文件过大：导入的文件最多 {} MB", limit / (1024 * 1024)),
+            ));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Error::storage("服务器磁盘无法保存上传的文件，请联系管理员", e))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| Error::storage("服务器磁盘无法保存上传的文件，请联系管理员", e))?;
+    Ok(SavedUpload(tmp))
+}
+
 /// An uploaded file's bytes (CSV or XLSX), up to [`BODY_LIMIT`].
 pub struct Upload(pub Vec<u8>);
 

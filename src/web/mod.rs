@@ -124,6 +124,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(upstream::suggestions).post(upstream::enter_suggestion),
         )
         .route("/api/upstream/suggestions/import", post(upstream::import))
+        .route(
+            "/api/upstream/import-progress",
+            get(upstream::import_progress),
+        )
         .route("/api/upstream/hot", get(upstream::hot))
         .route("/api/upstream/list", post(upstream::compile_list))
         .route(

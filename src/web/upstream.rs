@@ -2,7 +2,7 @@
 //! year page, project histories, Excel exports and the audit log.
 
 use super::auth::{changer, reader};
-use super::error::{ApiResult, Body, Upload, P, Q};
+use super::error::{save_upload, ApiResult, Body, Upload, IMPORT_LIMIT, P, Q};
 use super::St;
 use crate::error::{Code, Error};
 use crate::hall::StaffRole;
@@ -76,15 +76,36 @@ pub async fn enter_suggestion(
     Ok(Json(st.enter_suggestion(&me, req).await?))
 }
 
-/// 12345 热线与信访: CSV or XLSX with a column mapping in the query.
+/// 12345 热线与信访: CSV or XLSX with a column mapping in the query; the
+/// file, up to [`IMPORT_LIMIT`], goes to disk as it arrives.
 pub async fn import(
     State(st): St,
     h: HeaderMap,
     Q(q): Q<ImportQuery>,
-    Upload(b): Upload,
+    body: axum::body::Body,
 ) -> ApiResult<Json<ImportReport>> {
     let me = changer(&st, &h, WORKERS).await?;
-    Ok(Json(st.import_suggestions(&me, q, b).await?))
+    let file = save_upload(&st.upload_dir()?, body, IMPORT_LIMIT).await?;
+    Ok(Json(
+        st.import_suggestions(&me, q, file.path().to_path_buf())
+            .await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressQuery {
+    pub id: String,
+}
+
+/// Where an import under way stands (the page's progress bar).
+pub async fn import_progress(
+    State(st): St,
+    h: HeaderMap,
+    Q(q): Q<ProgressQuery>,
+) -> ApiResult<Json<ImportProgress>> {
+    reader(&st, &h, VIEWERS).await?;
+    Ok(Json(st.import_progress(&q.id)?))
 }
 
 pub async fn hot(State(st): St, h: HeaderMap) -> ApiResult<Json<HotTopics>> {

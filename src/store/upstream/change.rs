@@ -159,23 +159,63 @@ impl UpTx<'_> {
         action: Action,
     ) -> Result<(i64, String), StoreError> {
         let y = self.require(action)?;
+        let at = self.at.as_str().to_string();
+        self.insert_suggestion(y.year, input, None, &at)
+    }
+
+    /// 12345 热线与信访, a batch of an import: each row in unless the year
+    /// already has its channel's `source_ref` (the same export, or an
+    /// overlapping one, imported again). Returns (added, already there).
+    pub fn import_batch(&mut self, rows: &[ImportedRow]) -> Result<(usize, usize), StoreError> {
+        let y = self.require(Action::ImportHotline)?;
+        let (mut added, mut already) = (0, 0);
+        for r in rows {
+            let channel = to_value(&r.input.channel);
+            let there: bool = self
+                .tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM suggestions WHERE year = ?1 AND channel = ?2 AND source_ref = ?3)",
+                )?
+                .query_row(
+                    params![y.year, channel.as_str().unwrap_or(""), r.source_ref],
+                    |row| row.get(0),
+                )?;
+            if there {
+                already += 1;
+            } else {
+                self.insert_suggestion(y.year, &r.input, Some(&r.source_ref), &r.received_at)?;
+                added += 1;
+            }
+        }
+        Ok((added, already))
+    }
+
+    fn insert_suggestion(
+        &mut self,
+        year: u32,
+        input: &SuggestionInput,
+        source_ref: Option<&str>,
+        received_at: &str,
+    ) -> Result<(i64, String), StoreError> {
         complete(input.problems())?;
-        let tracking_no = self.new_tracking_no(y.year)?;
+        let tracking_no = self.new_tracking_no(year)?;
         let channel = to_value(&input.channel);
-        self.tx.execute(
-            "INSERT INTO suggestions (year, tracking_no, channel, town, village, category, status, doc, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7, ?8)",
-            params![
-                y.year,
+        self.tx
+            .prepare_cached(
+                "INSERT INTO suggestions (year, tracking_no, channel, town, village, category, status, doc, received_at, source_ref)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                year,
                 tracking_no,
                 channel.as_str().unwrap_or(""),
                 input.place.town.trim(),
                 input.place.village.trim(),
                 input.category.trim(),
                 to_canonical_string(input),
-                self.at.as_str()
-            ],
-        )?;
+                received_at,
+                source_ref
+            ])?;
         let id = self.tx.last_insert_rowid();
         // The contact stays in the row for a reply; the public log never carries it.
         let mut shown = to_value(input);

@@ -1,0 +1,122 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is a failed run
+//! A year's 12345 export through `minsheng serve` as its own process: a
+//! 200,000-call CSV uploaded, checked (dry run) and imported, the server's
+//! peak memory meanwhile, then the suggestion list at that size: the first
+//! page, a search and a filter, as the workbench asks for them.
+//!
+//!     cargo bench --bench import_year            # 200,000 calls
+//!     cargo bench --bench import_year -- 50000   # another size
+//!
+//! Targets on a 2-core machine: server RSS < 150 MB during the import; the
+//! list's first page < 200 ms at 100,000 and more.
+
+use std::time::{Duration, Instant};
+
+mod common;
+use common::Server;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let server = Server::start("import_year").await;
+    let base = server.base.clone();
+    let (c, csrf) = server.login("gongzuozu").await;
+    let r = c
+        .post(format!("{base}/api/upstream/year"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&serde_json::json!({"year": 2027, "collection_opened": "2026-07-15"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let file = minsheng::sample::hotline_export(0, n);
+    println!(
+        "export: {n} calls, {:.1} MB CSV; server RSS before: {:.1} MB",
+        file.len() as f64 / 1e6,
+        server.peak_rss_mb()
+    );
+    let q = "channel=hotline&ticket=工单编号&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别&contact=联系电话";
+    for dry in [true, false] {
+        let t = Instant::now();
+        let r: serde_json::Value = c
+            .post(format!(
+                "{base}/api/upstream/suggestions/import?{q}&dry_run={dry}"
+            ))
+            .header("X-CSRF-Token", &csrf)
+            .body(file.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let s = t.elapsed().as_secs_f64();
+        assert_eq!(r["error_count"], 0, "{r}");
+        println!(
+            "{}: {} rows in {s:.1} s = {:.0} rows/s (imported {}, already there {}); server peak RSS {:.1} MB",
+            if dry { "dry run (upload, read, check)" } else { "import (upload, check, write)" },
+            r["rows"],
+            n as f64 / s,
+            r["imported"],
+            r["already"],
+            server.peak_rss_mb()
+        );
+    }
+    let t = Instant::now();
+    let r: serde_json::Value = c
+        .post(format!("{base}/api/upstream/suggestions/import?{q}"))
+        .header("X-CSRF-Token", &csrf)
+        .body(file)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    println!(
+        "the same export again: {} already there, {} imported, in {:.1} s",
+        r["already"],
+        r["imported"],
+        t.elapsed().as_secs_f64()
+    );
+
+    // The list at this size, as the workbench asks for it (median of 9).
+    for (what, query) in [
+        ("first page", "page=1&per=100"),
+        ("page 500", "page=500&per=100"),
+        ("search 路灯 (2 chars, a scan)", "q=%E8%B7%AF%E7%81%AF"),
+        (
+            "search 暖气不热 (through the index)",
+            "q=%E6%9A%96%E6%B0%94%E4%B8%8D%E7%83%AD",
+        ),
+        (
+            "filter town + category",
+            "town=%E4%BA%94%E5%BD%93%E5%8F%AC%E9%95%87&category=%E4%BE%9B%E6%B0%B4",
+        ),
+    ] {
+        let mut times: Vec<Duration> = vec![];
+        let mut found = serde_json::Value::Null;
+        for _ in 0..9 {
+            let t = Instant::now();
+            let r: serde_json::Value = c
+                .get(format!("{base}/api/upstream/suggestions?{query}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            found = r["found"].clone();
+        }
+        times.sort();
+        println!(
+            "list at {n}: {what}: {:.0} ms (found {found})",
+            times[4].as_secs_f64() * 1000.0
+        );
+    }
+    println!("targets: server RSS < 150 MB during the import; first page < 200 ms");
+}
