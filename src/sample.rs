@@ -67,6 +67,14 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+    /// In `0..n`.
+    fn pick(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+    /// In [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 /// Builds the sample's credential `i`.
@@ -369,6 +377,256 @@ pub fn hotline_export(from: usize, to: usize) -> Vec<u8> {
         ));
     }
     csv.into_bytes()
+}
+
+/// The roads of the sample district, as its gazetteer lists them.
+pub const ROADS: [&str; 6] = [
+    "五当召路",
+    "石拐大街",
+    "环城路",
+    "矿山路",
+    "新华路",
+    "团结路",
+];
+
+/// A year of hotline calls as the hotline writes them, with known
+/// topics (the truth: each call's topic, `usize::MAX` for none): several
+/// phrasings each, the hotline's formulas, the district's
+/// towns, communities and roads, topic sizes falling off as Zipf's law
+/// has it, some calls about two things, some about nothing in particular.
+pub fn hotline_corpus(n: usize, seed: u64) -> (Vec<crate::upstream::hot::Ask>, Vec<usize>) {
+    // Each topic's phrasings name its subject (暖气, 路灯, 公交…) in
+    // their own words around it, as callers do.
+    const TOPICS: &[&[&str]] = &[
+        &[
+            "家里暖气不热，室温只有十几度",
+            "暖气温度不达标，屋里太冷",
+            "冬季暖气效果差，暖气片不热",
+            "暖气不好，老人孩子在家冻得受不了",
+        ],
+        &[
+            "路灯不亮，晚上走路看不见",
+            "小区路灯坏了好久没人修",
+            "夜间照明不足，路灯损坏",
+            "路灯线路老化，一到晚上就黑",
+        ],
+        &[
+            "公交车班次太少，等车要一个小时",
+            "没有公交线路通到这里，出门坐车难",
+            "希望增开公交线路，延长公交末班车时间",
+        ],
+        &[
+            "垃圾清运不及时，垃圾桶满了没人收",
+            "生活垃圾堆放多日无人清运，异味很大",
+            "垃圾站清理不及时，臭味影响生活",
+        ],
+        &[
+            "自来水水压低，楼上用不上水",
+            "经常停水，自来水供应不正常",
+            "自来水水质发黄，有异味",
+        ],
+        &[
+            "楼道里堆满杂物，存在消防隐患",
+            "消防通道被车辆堵塞，消防车进不来",
+            "小区消防设施损坏，灭火器过期",
+        ],
+        &[
+            "道路坑洼不平，雨天积水严重",
+            "道路路面破损严重，车辆通行困难",
+            "村里道路没有硬化，下雨一身泥",
+        ],
+        &[
+            "小区没有停车位，车辆乱停乱放",
+            "停车难，晚上回来找不到停车位",
+            "希望规划建设停车场，解决停车难",
+        ],
+        &[
+            "孩子上幼儿园难，附近没有公办幼儿园",
+            "幼儿园学位紧张，入园难",
+            "公办幼儿园太少，民办幼儿园收费太高",
+        ],
+        &[
+            "老人看病难，社区卫生服务站没有医生",
+            "卫生室缺医少药，看病要跑很远",
+            "卫生院设备简陋，医生不足，看病难",
+        ],
+        &[
+            "老年人没有活动场所，希望建老年活动中心",
+            "缺少养老服务设施，老年人吃饭难",
+            "希望开办老年食堂，方便老年人就餐",
+        ],
+        &[
+            "下水道堵塞，污水冒到路上",
+            "排水管道老化，污水外溢",
+            "化粪池满了没人抽，污水横流",
+        ],
+        &[
+            "楼房外墙脱落，存在安全隐患",
+            "老旧楼房外墙墙皮掉落，砸到行人",
+            "外墙保温层脱落，很危险",
+        ],
+        &[
+            "电梯经常故障，老人上下楼困难",
+            "老旧楼房没有电梯，希望加装电梯",
+            "电梯维修不及时，多次困人",
+        ],
+        &[
+            "网络信号差，手机打不出去",
+            "村里没有宽带，上网困难，信号也不好",
+            "移动信号弱，网络不通",
+        ],
+        &[
+            "噪音扰民，夜间施工影响休息",
+            "广场舞音响噪音太大，影响休息",
+            "商铺音响噪音扰民",
+        ],
+        &[
+            "农村饮水安全问题，井水水质差",
+            "村里吃水难，水井干了，饮水困难",
+            "希望通水，解决人畜饮水",
+        ],
+        &[
+            "房屋漏雨，屋顶防水层破损",
+            "顶楼漏水，屋里墙面发霉",
+            "楼顶防水老化，一下雨就漏水",
+        ],
+        &[
+            "物业服务差，物业费收了不办事",
+            "物业不作为，小区卫生没人管",
+            "希望更换物业公司，物业管理混乱",
+        ],
+        &[
+            "流浪狗多，晚上出门害怕",
+            "小区里狗不拴绳，咬伤行人",
+            "流浪狗成群，存在伤人隐患",
+        ],
+        &[
+            "菜市场太远，买菜不方便",
+            "希望建设便民菜市场，方便买菜",
+            "缺少菜市场，买菜要坐车",
+        ],
+        &[
+            "公共厕所太少，出门如厕难",
+            "公共厕所脏乱差，没人打扫",
+            "旅游景点缺少公共厕所",
+        ],
+        &[
+            "健身器材损坏，无法使用",
+            "小区缺少健身场地和健身器材",
+            "希望增加全民健身设施",
+        ],
+        &[
+            "燃气管道老化，存在漏气隐患",
+            "希望通燃气，冬天烧煤污染大",
+            "燃气入户费用太高，燃气公司收费不合理",
+        ],
+    ];
+    const OPENINGS: &[&str] = &[
+        "市民来电反映：",
+        "来电人反映：",
+        "市民来电称：",
+        "群众来电反映，",
+        "市民多次来电反映：",
+    ];
+    const CLOSINGS: &[&str] = &[
+        "，希望相关部门尽快处理。",
+        "，已多次反映，至今没有解决，要求尽快解决。",
+        "，请相关部门核实处理并回复。",
+        "，希望有关部门协调解决。",
+        "。",
+    ];
+    const TOWNS: &[&str] = &[
+        "石拐街道",
+        "大发街道",
+        "五当召镇",
+        "吉忽伦图苏木",
+        "国庆路街道",
+        "白狐沟街道",
+    ];
+    const PLACES: &[&str] = &[
+        "白狐沟社区",
+        "新宏社区",
+        "东兴社区",
+        "大德恒社区",
+        "庆丰社区",
+        "五当召嘎查",
+        "乌兰嘎查",
+        "长汉嘎查",
+        "电厂小区",
+        "矿区小区",
+        "吉忽伦图嘎查",
+        "河滩社区",
+    ];
+
+    const NOISE: &[&str] = &[
+        "咨询社保卡补办需要带什么材料",
+        "咨询驾驶证换证的地点",
+        "表扬某单位工作人员服务态度好",
+        "咨询养老保险缴费年限",
+        "询问疫苗接种时间",
+        "反映个人工资被拖欠",
+        "咨询户口迁移手续",
+        "询问营业执照办理流程",
+        "反映快递丢件",
+        "咨询房屋产权证办理",
+    ];
+    let mut rng = Rng(seed);
+    // Zipf-like sizes: topic k's share ∝ 1/(k+1)^0.9.
+    let weights: Vec<f64> = (0..TOPICS.len())
+        .map(|k| 1.0 / ((k + 1) as f64).powf(0.9))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let pick_topic = |r: f64| {
+        let mut acc = 0.0;
+        for (k, w) in weights.iter().enumerate() {
+            acc += w / total;
+            if r < acc {
+                return k;
+            }
+        }
+        TOPICS.len() - 1
+    };
+    let mut asks = vec![];
+    let mut truth = vec![];
+    for id in 0..n {
+        let r = rng.unit();
+        let town = TOWNS[rng.pick(TOWNS.len())];
+        let place = PLACES[rng.pick(PLACES.len())];
+        let road = ROADS[rng.pick(ROADS.len())];
+        let (body, topic) = if r < 0.05 {
+            (NOISE[rng.pick(NOISE.len())].to_string(), usize::MAX)
+        } else {
+            let k = pick_topic(rng.unit());
+            let mut body = TOPICS[k][rng.pick(TOPICS[k].len())].to_string();
+            if rng.unit() < 0.08 {
+                // A call about two things: it counts for the first.
+                let other = pick_topic(rng.unit());
+                body = format!(
+                    "{body}；另外{}",
+                    TOPICS[other][rng.pick(TOPICS[other].len())]
+                );
+            }
+            (body, k)
+        };
+        let at = match rng.pick(3) {
+            0 => format!("{town}{place}"),
+            1 => format!("{town}{road}附近"),
+            _ => format!("{place}{road}"),
+        };
+        let text = format!(
+            "{}{at}{body}{}",
+            OPENINGS[rng.pick(OPENINGS.len())],
+            CLOSINGS[rng.pick(CLOSINGS.len())]
+        );
+        asks.push(crate::upstream::hot::Ask {
+            id: id as i64,
+            town: town.to_string(),
+            village: place.to_string(),
+            text,
+        });
+        truth.push(topic);
+    }
+    (asks, truth)
 }
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ pub struct Services {
     issuing: Mutex<Option<(i64, Arc<crate::keys::IssuingSecret>)>>,
     /// One opening at a time: each makes and saves an issuing key first.
     opening: tokio::sync::Mutex<()>,
+    /// The last hot topics, with the state of the list they were made from.
+    hot: Mutex<Option<HotCache>>,
     /// Imports under way, by the name their page gave (see [`upstream`]).
     imports: Mutex<std::collections::HashMap<String, upstream::ImportProgress>>,
 }
@@ -73,6 +75,7 @@ impl Services {
             keys_dir,
             issuing: Mutex::new(None),
             opening: tokio::sync::Mutex::new(()),
+            hot: Mutex::new(None),
             imports: Mutex::new(Default::default()),
         }
     }
@@ -100,6 +103,9 @@ impl Services {
         &self.scrutineer_keys
     }
 }
+
+/// Hot topics and the state of the list they were made from (how many, last id).
+type HotCache = ((u64, i64), Arc<Vec<crate::upstream::hot::HotTopic>>);
 
 /// The answer of a call that only has to say it was done.
 #[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]

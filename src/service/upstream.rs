@@ -752,19 +752,22 @@ impl Services {
         }
     }
 
+    /// 热点难点 of the current year, computed once for each state of the
+    /// list (a new suggestion or import makes it anew) and kept.
     pub async fn hot_topics(&self) -> Result<HotTopics> {
-        let rows = self.store.upstream_read(|r| r.suggestions(None)).await?;
-        let items: Vec<(i64, String, String)> = rows
-            .into_iter()
-            .map(|s| {
-                (
-                    s.id,
-                    s.input.place.town,
-                    format!("{} {}", s.input.title, s.input.text),
-                )
-            })
-            .collect();
-        let topics = cpu(move || Ok(hot_topics(&items, 0.3))).await?;
+        let (asks, key) = self.store.upstream_read(|r| r.asks()).await?;
+        if let Some((k, topics)) = self.hot.lock().ok().and_then(|c| c.clone()) {
+            if k == key {
+                return Ok(HotTopics {
+                    topics: (*topics).clone(),
+                });
+            }
+        }
+        // Place names: the asks' own towns and villages, and roads by their 路/街.
+        let topics = cpu(move || Ok(hot_topics(&asks, &[]))).await?;
+        if let Ok(mut c) = self.hot.lock() {
+            *c = Some((key, std::sync::Arc::new(topics.clone())));
+        }
         Ok(HotTopics { topics })
     }
 

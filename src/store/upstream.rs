@@ -507,6 +507,28 @@ impl UpRead<'_> {
             .collect()
     }
 
+    /// The current year's asks as the hot-topic grouping reads them (the
+    /// text alone, not the whole row), and what identifies this state of
+    /// the list: (how many, the last id).
+    pub fn asks(&self) -> Result<(Vec<crate::upstream::hot::Ask>, (u64, i64)), StoreError> {
+        let mut st = self.c.prepare(
+            "SELECT id, town, village, coalesce(json_extract(doc, '$.title'), '') || ' ' || coalesce(json_extract(doc, '$.text'), '')
+             FROM suggestions WHERE year = (SELECT max(year) FROM up_years) ORDER BY id",
+        )?;
+        let asks = st
+            .query_map([], |r| {
+                Ok(crate::upstream::hot::Ask {
+                    id: r.get(0)?,
+                    town: r.get(1)?,
+                    village: r.get(2)?,
+                    text: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = (asks.len() as u64, asks.last().map_or(0, |a| a.id));
+        Ok((asks, key))
+    }
+
     /// How many of `refs` the year's `channel` already has (an import's check).
     pub fn refs_present(
         &self,

@@ -14,6 +14,9 @@ const STOP: &[&str] = &[
     "解决", "情况", "目前", "现在", "已经", "需要", "相关", "有关", "能够", "以及", "还是", "因为",
     "所以", "但是", "如果", "我村", "我镇", "群众", "居民", "村民", "部门", "政府", "尽快", "加强",
     "增加", "提高", "改善", "完善", "推进", "开展", "落实", "工作", "方面", "地方", "附近", "出行",
+    // The hotline's own formulas (市民来电反映…，希望相关部门尽快处理).
+    "市民", "来电", "反映", "诉求", "处理", "多次", "热线", "工单", "答复", "协调", "要求", "咨询",
+    "投诉", "表示", "此事", "予以", "核实", "回复", "联系", "电话", "及时", "一直", "至今", "得到",
 ];
 
 /// The words of a text that carry meaning.
@@ -47,7 +50,7 @@ fn dice(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
 /// A group of similar suggestions.
 #[derive(Clone, Debug, Serialize)]
 pub struct HotTopic {
-    /// The words most of them share, most common first.
+    /// The words that say what the group asks for, the most telling first.
     pub keywords: Vec<String>,
     pub count: usize,
     pub ids: Vec<i64>,
@@ -55,65 +58,285 @@ pub struct HotTopic {
     pub towns: BTreeMap<String, usize>,
 }
 
-/// Groups suggestions `(id, town, text)`: a suggestion joins the first
-/// group whose words it shares at `threshold` or more (Dice coefficient of
-/// word sets), else starts one. Biggest groups first; singletons dropped.
-pub fn hot_topics(items: &[(i64, String, String)], threshold: f64) -> Vec<HotTopic> {
-    struct Group {
-        words: HashSet<String>,
-        counts: BTreeMap<String, usize>,
-        ids: Vec<i64>,
-        towns: BTreeMap<String, usize>,
+/// A call or suggestion as the grouping sees it.
+#[derive(Clone, Debug)]
+pub struct Ask {
+    pub id: i64,
+    pub town: String,
+    pub village: String,
+    pub text: String,
+}
+
+/// A word found in more than this share of all asks says nothing about any
+/// one of them (a formula of the hotline's not yet in [`STOP`]).
+const COMMON: f64 = 0.25;
+/// Cosine similarity at which an ask joins a group.
+const JOIN: f64 = 0.34;
+/// Words of an ask that count (the rarest, i.e. the most telling).
+const KEEP: usize = 8;
+
+/// Whether `w` names a place: a town, village or community the asks name,
+/// a part of one, or a road or street (三字以上，以路、街、巷结尾).
+fn is_place(w: &str, places: &HashSet<String>) -> bool {
+    /// Words ending in 路 or 街 that are about roads, not names of one.
+    const ROAD_WORDS: &[&str] = &[
+        "道路", "马路", "公路", "线路", "走路", "修路", "铁路", "小路", "土路", "山路",
+    ];
+    if ROAD_WORDS.contains(&w) {
+        return false;
     }
+    places.contains(w)
+        || places.iter().any(|p| p.contains(w))
+        || w.ends_with('路')
+        || w.ends_with('街')
+        || w.ends_with('巷')
+        || ["苏木", "嘎查", "社区", "街道", "镇", "村"].contains(&w)
+}
+
+/// Groups asks by what they ask for, not where they come from or how the
+/// hotline words them: place names (the asks' own 苏木镇 and 嘎查村社区,
+/// and roads) and the words common to most asks are left out, the rest
+/// weighted by rarity (IDF); an ask joins the group it is most like (cosine
+/// of weights, candidates found through the groups' words), then every ask
+/// is placed once more in the group it is most like at the end. Biggest
+/// groups first; an ask alone is not a topic.
+/// The words of an ask that can say what it is about: [`words`], less the
+/// name before a 路, 街 or 巷 (a road's name, however jieba cut it).
+fn ask_words(text: &str) -> Vec<String> {
+    let tokens: Vec<&str> = JIEBA
+        .cut(text, true)
+        .into_iter()
+        .map(|t| t.word.trim())
+        .collect();
+    let mut road_names: HashSet<&str> = HashSet::new();
+    for pair in tokens.windows(2) {
+        if ["路", "街", "大街", "巷"].contains(&pair[1]) {
+            road_names.insert(pair[0]);
+        }
+    }
+    let mut out: Vec<String> = words(text)
+        .into_iter()
+        .filter(|w| !road_names.contains(w.as_str()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+///
+/// `gazetteer`: the district's place names beyond those the asks carry in
+/// their own town and village fields (roads, streets, residential areas);
+/// every place name is taken out of the text before it is cut into words.
+pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
+    // Place names, whole and in their parts.
+    let mut places: HashSet<String> = gazetteer
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| p.chars().count() >= 2)
+        .collect();
+    for a in asks {
+        for p in [&a.town, &a.village] {
+            let p = p.trim();
+            if p.chars().count() >= 2 {
+                places.insert(p.to_string());
+                for w in JIEBA.cut(p, false) {
+                    let w = w.word.trim();
+                    if w.chars().count() >= 2 && !["社区", "街道", "苏木", "嘎查"].contains(&w)
+                    {
+                        places.insert(w.to_string());
+                    }
+                }
+            }
+        }
+    }
+    // Whole names out of the text, longest first ("五当召镇长汉嘎查" must
+    // not leave a 镇长 behind).
+    let mut names: Vec<&String> = places.iter().filter(|p| p.chars().count() >= 3).collect();
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    // Words by number: a year's asks hold millions of words, a few
+    // thousand different.
+    let mut place_word: std::collections::HashMap<String, bool> = Default::default();
+    let mut vocab: std::collections::HashMap<String, u32> = Default::default();
+    let mut spelled: Vec<String> = vec![];
+    let mut number = |w: String| -> u32 {
+        if let Some(&k) = vocab.get(&w) {
+            return k;
+        }
+        let k = spelled.len() as u32;
+        spelled.push(w.clone());
+        vocab.insert(w, k);
+        k
+    };
+    let docs: Vec<Vec<u32>> = asks
+        .iter()
+        .map(|a| {
+            let mut text = a.text.clone();
+            for n in &names {
+                if text.contains(n.as_str()) {
+                    text = text.replace(n.as_str(), "，");
+                }
+            }
+            ask_words(&text)
+                .into_iter()
+                .filter(|w| {
+                    !*place_word
+                        .entry(w.clone())
+                        .or_insert_with(|| is_place(w, &places))
+                })
+                .flat_map(|w| {
+                    // A word of three characters or more also counts by its
+                    // two-character pieces, so that 暖气片 and 暖气 are alike.
+                    let chars: Vec<char> = w.chars().collect();
+                    let mut v: Vec<String> = if chars.len() >= 3 {
+                        chars
+                            .windows(2)
+                            .map(|p| p.iter().collect::<String>())
+                            .filter(|p| !STOP.contains(&p.as_str()))
+                            .collect()
+                    } else {
+                        vec![]
+                    };
+                    v.push(w);
+                    v
+                })
+                .collect::<std::collections::BTreeSet<String>>()
+                .into_iter()
+                .map(&mut number)
+                .collect()
+        })
+        .collect();
+    drop(place_word);
+    drop(vocab);
+    // Document frequencies; words in almost every ask, or in one only, out.
+    let mut df = vec![0usize; spelled.len()];
+    for d in &docs {
+        for &w in d {
+            df[w as usize] += 1;
+        }
+    }
+    let n = docs.len().max(1) as f64;
+    let idf = |w: u32| -> Option<f64> {
+        let f = *df.get(w as usize)? as f64;
+        // (In a handful of asks, only a word in most of them is common.)
+        let common = if n < 40.0 { 0.6 } else { COMMON };
+        (f >= 2.0 && f / n <= common).then(|| (n / f).ln())
+    };
+    // Each ask: its most telling words, weights normalised.
+    let vecs: Vec<Vec<(u32, f64)>> = docs
+        .iter()
+        .map(|d| {
+            let mut v: Vec<(u32, f64)> = d.iter().filter_map(|&w| idf(w).map(|x| (w, x))).collect();
+            v.sort_by(|a, b| {
+                b.1.total_cmp(&a.1)
+                    .then_with(|| spelled[a.0 as usize].cmp(&spelled[b.0 as usize]))
+            });
+            v.truncate(KEEP);
+            let norm = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+            v.iter_mut()
+                .for_each(|(_, x)| *x /= norm.max(f64::MIN_POSITIVE));
+            v
+        })
+        .collect();
+    drop(df);
+    drop(docs);
+
+    struct Group {
+        sum: std::collections::HashMap<u32, f64>,
+        norm2: f64,
+        members: Vec<usize>,
+    }
+    impl Group {
+        fn cosine(&self, v: &[(u32, f64)]) -> f64 {
+            let dot: f64 = v
+                .iter()
+                .map(|(w, x)| x * self.sum.get(w).copied().unwrap_or(0.0))
+                .sum();
+            dot / self.norm2.sqrt().max(f64::MIN_POSITIVE)
+        }
+        fn add(&mut self, v: &[(u32, f64)]) {
+            for (w, x) in v {
+                let e = self.sum.entry(*w).or_default();
+                self.norm2 += 2.0 * *e * x + x * x;
+                *e += x;
+            }
+        }
+    }
+    let best =
+        |groups: &[Group], index: &std::collections::HashMap<u32, Vec<usize>>, v: &[(u32, f64)]| {
+            let mut seen = HashSet::new();
+            let mut top: Option<(f64, usize)> = None;
+            for (w, _) in v.iter().take(4) {
+                for &g in index.get(w).map(Vec::as_slice).unwrap_or(&[]) {
+                    if seen.insert(g) {
+                        let c = groups[g].cosine(v);
+                        if top.is_none_or(|(t, _)| c > t) {
+                            top = Some((c, g));
+                        }
+                    }
+                }
+            }
+            top
+        };
     let mut groups: Vec<Group> = vec![];
-    for (id, town, text) in items {
-        let w = words(text);
-        if w.is_empty() {
+    let mut index: std::collections::HashMap<u32, Vec<usize>> = Default::default();
+    for (i, v) in vecs.iter().enumerate() {
+        if v.is_empty() {
             continue;
         }
-        let best = groups
-            .iter_mut()
-            .map(|g| (dice(&g.words, &w), g))
-            .filter(|(s, _)| *s >= threshold)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let g = match best {
-            Some((_, g)) => g,
-            None => {
+        let g = match best(&groups, &index, v) {
+            Some((c, g)) if c >= JOIN => g,
+            _ => {
                 groups.push(Group {
-                    words: w.clone(),
-                    counts: BTreeMap::new(),
-                    ids: vec![],
-                    towns: BTreeMap::new(),
+                    sum: Default::default(),
+                    norm2: 0.0,
+                    members: vec![],
                 });
-                let Some(g) = groups.last_mut() else { continue };
-                g
+                groups.len() - 1
             }
         };
-        for x in &w {
-            *g.counts.entry(x.clone()).or_default() += 1;
+        for (w, _) in v.iter().take(4) {
+            let at = index.entry(*w).or_default();
+            if at.last() != Some(&g) && !at.contains(&g) {
+                at.push(g);
+            }
         }
-        g.ids.push(*id);
-        *g.towns.entry(town.clone()).or_default() += 1;
-        // The group's words: those shared by at least a third of its members.
-        let need = g.ids.len().div_ceil(3);
-        g.words = g
-            .counts
-            .iter()
-            .filter(|(_, n)| **n >= need)
-            .map(|(k, _)| k.clone())
-            .collect();
+        groups[g].add(v);
+        groups[g].members.push(i);
     }
-    let mut out: Vec<HotTopic> = groups
+    // Once more, each ask where it fits best now that the groups are whole.
+    let mut placed: Vec<Vec<usize>> = vec![vec![]; groups.len()];
+    for (i, v) in vecs.iter().enumerate() {
+        if let Some((c, g)) = best(&groups, &index, v) {
+            if c >= JOIN {
+                placed[g].push(i);
+            }
+        }
+    }
+    let mut out: Vec<HotTopic> = placed
         .into_iter()
-        .filter(|g| g.ids.len() >= 2)
-        .map(|g| {
-            let mut kw: Vec<(String, usize)> = g.counts.into_iter().collect();
-            kw.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        .enumerate()
+        .filter(|(_, m)| m.len() >= 2)
+        .map(|(g, members)| {
+            // Its words: the heaviest in the group's sum, whole words only
+            // (a piece of a heavier word, 务站 of 服务站, says nothing more).
+            let mut kw: Vec<(&String, f64)> = groups[g]
+                .sum
+                .iter()
+                .map(|(w, x)| (&spelled[*w as usize], *x))
+                .collect();
+            kw.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            kw.truncate(20);
+            let all: Vec<&String> = kw.iter().map(|(w, _)| *w).collect();
+            kw.retain(|(w, _)| !all.iter().any(|o| o != w && o.contains(w.as_str())));
+            let mut towns = BTreeMap::new();
+            for &i in &members {
+                *towns.entry(asks[i].town.clone()).or_default() += 1;
+            }
             HotTopic {
-                keywords: kw.into_iter().take(5).map(|(k, _)| k).collect(),
-                count: g.ids.len(),
-                ids: g.ids,
-                towns: g.towns,
+                keywords: kw.into_iter().take(5).map(|(k, _)| k.clone()).collect(),
+                count: members.len(),
+                ids: members.iter().map(|&i| asks[i].id).collect(),
+                towns,
             }
         })
         .collect();
@@ -127,7 +350,7 @@ mod tests {
 
     #[test]
     fn similar_suggestions_group_together_and_say_what_they_share() {
-        let items: Vec<(i64, String, String)> = [
+        let items: Vec<Ask> = [
             (1, "石拐镇", "希望尽快改造老旧小区的供暖管道，冬天暖气不热"),
             (2, "石拐镇", "老旧小区供暖管道老化，暖气不热，建议改造"),
             (3, "大发街道", "小区暖气不热，供暖管道需要改造"),
@@ -136,9 +359,14 @@ mod tests {
             (6, "吉忽伦图苏木", "希望修一条通往镇上的硬化路"),
         ]
         .into_iter()
-        .map(|(i, t, s)| (i, t.to_string(), s.to_string()))
+        .map(|(id, town, text)| Ask {
+            id,
+            town: town.to_string(),
+            village: String::new(),
+            text: text.to_string(),
+        })
         .collect();
-        let topics = hot_topics(&items, 0.25);
+        let topics = hot_topics(&items, &[]);
         assert_eq!(topics[0].ids, vec![1, 2, 3], "{topics:?}");
         assert!(
             topics[0]
@@ -150,5 +378,95 @@ mod tests {
         assert_eq!(topics[0].towns["石拐镇"], 2);
         assert_eq!(topics[1].ids, vec![4, 5], "{topics:?}");
         assert_eq!(topics.len(), 2, "a suggestion alone is not a hot topic");
+    }
+
+    /// Weighted purity of the groups, and whether every topic with at
+    /// least 1% of the calls is the majority of a group holding at least
+    /// half of its calls.
+    fn score(topics: &[HotTopic], truth: &[usize]) -> (f64, Vec<(usize, usize, usize)>) {
+        let (mut pure, mut grouped) = (0usize, 0usize);
+        let mut best_share: BTreeMap<usize, usize> = BTreeMap::new();
+        for t in topics {
+            let mut c: BTreeMap<usize, usize> = BTreeMap::new();
+            for id in &t.ids {
+                *c.entry(truth[*id as usize]).or_default() += 1;
+            }
+            let (major, m) = c
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(k, n)| (*k, *n))
+                .unwrap_or((0, 0));
+            pure += m;
+            grouped += t.ids.len();
+            if major != usize::MAX {
+                let e = best_share.entry(major).or_default();
+                *e = (*e).max(m);
+            }
+        }
+        let mut size: BTreeMap<usize, usize> = BTreeMap::new();
+        for &t in truth {
+            *size.entry(t).or_default() += 1;
+        }
+        let missed = size
+            .iter()
+            .filter(|(t, n)| **t != usize::MAX && **n * 100 >= truth.len())
+            .filter(|(t, n)| best_share.get(t).copied().unwrap_or(0) * 2 < **n)
+            .map(|(t, n)| (*t, *n, best_share.get(t).copied().unwrap_or(0)))
+            .collect();
+        (pure as f64 / grouped.max(1) as f64, missed)
+    }
+
+    #[test]
+    fn a_year_of_hotline_calls_groups_by_what_is_asked() {
+        for (n, seed) in [(8_000, 1), (3_000, 2)] {
+            let (asks, truth) = crate::sample::hotline_corpus(n, seed);
+            let topics = hot_topics(&asks, &crate::sample::ROADS);
+            let (purity, missed) = score(&topics, &truth);
+            let top: Vec<String> = topics
+                .iter()
+                .take(6)
+                .map(|t| format!("{} {:?}", t.count, t.keywords))
+                .collect();
+            println!(
+                "{n} calls: weighted purity {purity:.3}, {} groups; biggest: {top:?}",
+                topics.len()
+            );
+            assert!(purity >= 0.85, "purity {purity:.3} on {n} calls: {top:?}");
+            // Not yet met (issue 15): a topic asked in words that share only
+            // its subject (暖气温度不达标 / 家里暖气不热) is found as one group
+            // per wording. Printed, so the figure is seen.
+            println!("topics of 1% or more not held ≥ 50% by one group (topic, calls, best group): {missed:?}");
+            // No group is about a place: no keyword is (a piece of) a town,
+            // community or road the corpus names.
+            const NAMES: &[&str] = &[
+                "石拐",
+                "大发",
+                "五当召",
+                "吉忽伦图",
+                "国庆",
+                "白狐沟",
+                "新宏",
+                "东兴",
+                "大德恒",
+                "庆丰",
+                "乌兰",
+                "长汉",
+                "电厂",
+                "矿区",
+                "河滩",
+                "环城",
+                "矿山",
+                "新华",
+                "团结",
+            ];
+            for t in &topics {
+                assert!(
+                    t.keywords.iter().all(|k| NAMES
+                        .iter()
+                        .all(|p| !k.contains(p) && !p.contains(k.as_str()))),
+                    "{t:?}"
+                );
+            }
+        }
     }
 }
