@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Server;
+use common::{answer, Server};
 
 /// CPU seconds (user + system) a process has used so far, from /proc.
 fn cpu_secs(pid: &str) -> f64 {
@@ -84,10 +84,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn get_json(c: &reqwest::Client, url: &str) -> Value {
-    c.get(url).send().await.unwrap().json().await.unwrap()
-}
-
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -123,18 +119,15 @@ async fn main() {
         .collect();
     let draft = json!({"title": "负载测试", "assembly": "测试大会", "candidates": candidates,
         "rules": {"seats": 10, "max_for": 10, "marks": ["for","against","abstain"], "threshold_base": "total_deputies", "shortfall": "accept"}});
-    let round: Value = staff
-        .post(format!("{base}/api/rounds"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&draft)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let round: Value = answer(
+        staff
+            .post(format!("{base}/api/rounds"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&draft),
+    )
+    .await;
     let round_id = round["id"].as_i64().unwrap();
-    let codes = get_json(&staff, &format!("{base}/api/deputies/codes")).await;
+    let codes = answer(staff.get(format!("{base}/api/deputies/codes"))).await;
     let codes: Vec<(String, String)> = codes["codes"]
         .as_array()
         .unwrap()
@@ -196,7 +189,7 @@ async fn main() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let opened = opening.elapsed();
-    let state = get_json(&http, &format!("{base}/api/tablet/state")).await;
+    let state = answer(http.get(format!("{base}/api/tablet/state"))).await;
     let key: IssuingKey = serde_json::from_value(state["round"]["issuing_key"].clone()).unwrap();
     let eid = ElectionId::parse(state["round"]["election_id"].as_str().unwrap()).unwrap();
     // Each tablet blinds its credential on its own CPU; here all 3,000 share
@@ -227,16 +220,12 @@ async fn main() {
         let (http, base, gate) = (http.clone(), base.clone(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            let b: Value = http
-                .post(format!("{base}/api/tablet/ballot"))
-                .header("cookie", cookie)
-                .json(&json!({"blinded": req.blinded_hex()}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let b: Value = answer(
+                http.post(format!("{base}/api/tablet/ballot"))
+                    .header("cookie", cookie)
+                    .json(&json!({"blinded": req.blinded_hex()})),
+            )
+            .await;
             let blind = hex::decode(b["blind_signature"].as_str().unwrap()).unwrap();
             (req, blind)
         }));
@@ -326,14 +315,7 @@ async fn main() {
     let (server_cpu, own_cpu) = (cpu_secs(&pid) - server_cpu, cpu_secs("self") - own_cpu);
     latencies.sort();
 
-    let counts: Value = staff
-        .get(format!("{base}/api/rounds/{round_id}/counts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts: Value = answer(staff.get(format!("{base}/api/rounds/{round_id}/counts"))).await;
     assert_eq!(failed, 0, "every ballot gets a receipt");
     assert_eq!(counts["returned"].as_u64(), Some(n as u64));
     println!(

@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Server;
+use common::{answer, Server};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -66,16 +66,12 @@ async fn main() {
         );
     }
     let t = Instant::now();
-    let r: serde_json::Value = c
-        .post(format!("{base}/api/upstream/suggestions/import?{q}"))
-        .header("X-CSRF-Token", &csrf)
-        .body(file)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: serde_json::Value = answer(
+        c.post(format!("{base}/api/upstream/suggestions/import?{q}"))
+            .header("X-CSRF-Token", &csrf)
+            .body(file),
+    )
+    .await;
     println!(
         "the same export again: {} already there, {} imported, in {:.1} s",
         r["already"],
@@ -101,14 +97,8 @@ async fn main() {
         let mut found = serde_json::Value::Null;
         for _ in 0..9 {
             let t = Instant::now();
-            let r: serde_json::Value = c
-                .get(format!("{base}/api/upstream/suggestions?{query}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let r: serde_json::Value =
+                answer(c.get(format!("{base}/api/upstream/suggestions?{query}"))).await;
             times.push(t.elapsed());
             found = r["found"].clone();
         }
@@ -120,14 +110,7 @@ async fn main() {
     }
     // 热点难点 over the whole year, as the workbench asks for it.
     let t = Instant::now();
-    let r: serde_json::Value = c
-        .get(format!("{base}/api/upstream/hot"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: serde_json::Value = answer(c.get(format!("{base}/api/upstream/hot"))).await;
     println!(
         "hot topics over the {n} imported calls (server): {:.1} s, {} groups; server peak RSS {:.1} MB",
         t.elapsed().as_secs_f64(),

@@ -1,9 +1,11 @@
 -- A year's hotline export, imported in one go and again without doubling:
 -- each imported suggestion keeps the source's own reference (its 工单编号,
--- or, when the source has none, a digest of what it says), unique within a
--- year's channel. The source's own time is the suggestion's received_at.
+-- or, when the source has none, a digest of what it says and when), unique
+-- within its channel across the years (an export that spans New Year brings
+-- last year's calls again; they stay last year's). The source's own time is
+-- the suggestion's received_at.
 ALTER TABLE suggestions ADD COLUMN source_ref TEXT;
-CREATE UNIQUE INDEX suggestions_source_ref ON suggestions (year, channel, source_ref)
+CREATE UNIQUE INDEX suggestions_source_ref ON suggestions (channel, source_ref)
     WHERE source_ref IS NOT NULL;
 
 -- The search finds a call by its 工单编号 too: the triggers of 0006 again,

@@ -863,11 +863,12 @@ async fn a_year_of_hotline_calls_imports_in_one_go_and_never_twice() {
     file.extend_from_slice(&again[body..]);
     assert!(file.len() > 30 * 1024 * 1024, "{} bytes", file.len());
     let q = "channel=hotline&ticket=工单编号&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别&contact=联系电话";
-    let import = |dry: bool, bytes: Vec<u8>| {
+    let import_as = |q: &str, dry: bool, bytes: Vec<u8>| {
         let url = format!("/api/upstream/suggestions/import?{q}&dry_run={dry}");
         let leader = &leader;
         async move { ok(leader.post_bytes(&url, bytes).await).await }
     };
+    let import = |dry: bool, bytes: Vec<u8>| import_as(q, dry, bytes);
     // The dry run reads every row and imports nothing.
     let r = import(true, file.clone()).await;
     assert_eq!(
@@ -924,13 +925,7 @@ async fn a_year_of_hotline_calls_imports_in_one_go_and_never_twice() {
         路灯不亮,市民来电反映：路灯不亮,石拐街道,第1社区,城建,2026-03-02 08:00\n";
     let q2 = "channel=hotline&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
     for (imported, already) in [(2, 0), (0, 2)] {
-        let r = ok(leader
-            .post_bytes(
-                &format!("/api/upstream/suggestions/import?{q2}"),
-                plain.as_bytes().to_vec(),
-            )
-            .await)
-        .await;
+        let r = import_as(q2, false, plain.as_bytes().to_vec()).await;
         assert_eq!(
             (r["imported"].as_u64(), r["already"].as_u64()),
             (Some(imported), Some(already)),
@@ -941,13 +936,7 @@ async fn a_year_of_hotline_calls_imports_in_one_go_and_never_twice() {
     let bad = "诉求标题,诉求内容,所属街镇,所属社区,诉求类别,来电时间\n\
         水压低,市民来电反映：水压低,石拐街道,第1社区,供水,2026-03-01 08:00\n\
         水压低,市民来电反映：水压低,石拐街道,第1社区,供水,三月一日\n";
-    let r = ok(leader
-        .post_bytes(
-            &format!("/api/upstream/suggestions/import?{q2}"),
-            bad.as_bytes().to_vec(),
-        )
-        .await)
-    .await;
+    let r = import_as(q2, false, bad.as_bytes().to_vec()).await;
     assert_eq!(
         (r["error_count"].as_u64(), r["imported"].as_u64()),
         (Some(1), Some(0)),
@@ -985,4 +974,73 @@ async fn a_year_of_hotline_calls_imports_in_one_go_and_never_twice() {
         .unwrap()
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Starting the next year leaves last year's suggestions with last year: the
+/// list and the public page count this year's; last year's are one
+/// parameter away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_year_starts_with_its_own_list_and_counts() {
+    let app = TestApp::spawn().await;
+    let leader = app.login_as("gongzuozu").await;
+    open_year(&leader).await;
+    let q = "channel=hotline&ticket=工单编号&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}"),
+            minsheng::sample::hotline_export(0, 500),
+        )
+        .await)
+    .await;
+    assert_eq!(r["imported"], 500, "{r}");
+    let public = |app: &TestApp| {
+        let url = format!("{}/api/public/year", app.base);
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(public(&app).await["counts"]["total"], 500);
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2028, "collection_opened": "2027-07-15"}),
+        )
+        .await)
+    .await;
+    let this = ok(leader.get("/api/upstream/suggestions").await).await;
+    assert_eq!(
+        (this["year"].as_u64(), this["total"].as_u64()),
+        (Some(2028), Some(0)),
+        "{this}"
+    );
+    let last = ok(leader.get("/api/upstream/suggestions?year=2027").await).await;
+    assert_eq!(last["total"], 500, "{}", last["total"]);
+    let p = public(&app).await;
+    assert_eq!(
+        (p["year"]["year"].as_u64(), p["counts"]["total"].as_u64()),
+        (Some(2028), Some(0)),
+        "{}",
+        p["counts"]
+    );
+    // An export that spans New Year brings last year's calls again: they
+    // stay last year's, and the new ones are the new year's.
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}"),
+            minsheng::sample::hotline_export(490, 510),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        (r["imported"].as_u64(), r["already"].as_u64()),
+        (Some(10), Some(10)),
+        "{r}"
+    );
+    let this = ok(leader.get("/api/upstream/suggestions").await).await;
+    assert_eq!(this["total"], 10);
 }

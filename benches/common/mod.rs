@@ -106,3 +106,8 @@ impl Server {
         (c, login["csrf"].as_str().unwrap().to_string())
     }
 }
+
+/// What `req` answers, as JSON.
+pub async fn answer(req: reqwest::RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}

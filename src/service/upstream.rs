@@ -187,8 +187,9 @@ pub struct ImportQuery {
     #[serde(default)]
     pub contact: Option<String>,
     /// The column holding the source's own number (工单编号): a row whose
-    /// number the year already has is not imported again. Without it, a
-    /// row's content and time stand for its number.
+    /// number is already there (this year or an earlier one) is not
+    /// imported again. Without it, a row's content and time stand for its
+    /// number.
     #[serde(default)]
     pub ticket: Option<String>,
     /// The column holding the time the source received it (来电时间).
@@ -215,8 +216,8 @@ pub struct ImportReport {
     pub errors: Vec<RowProblem>,
     pub error_count: usize,
     pub imported: usize,
-    /// Good rows that are already there: in the year (by the source's
-    /// number, or by content and time) or earlier in the same file.
+    /// Good rows that are already there (by the source's number, or by
+    /// content and time; in any year) or earlier in the same file.
     pub already: usize,
 }
 
@@ -626,9 +627,9 @@ impl Services {
     /// 12345 热线与信访, a year's export in one go (CSV or XLSX at `path`):
     /// every row is read and checked first, a batch at a time; a dry run,
     /// or a file with any bad row, reports and imports nothing. Then the
-    /// rows go in a batch at a time, each batch one transaction; a row the
-    /// year already has (the same 工单编号, or the same content and time)
-    /// is reported as already there, so importing the same or an
+    /// rows go in a batch at a time, each batch one transaction; a row
+    /// already there (the same 工单编号, or the same content and time, in
+    /// any year) is reported as already there, so importing the same or an
     /// overlapping export again adds only what is new — and an import
     /// stopped half-way is finished by importing the file again.
     pub async fn import_suggestions(
@@ -655,12 +656,6 @@ impl Services {
             self.set_progress(&progress, phase, done, rows);
         };
         // Every row read and checked; how many are there already.
-        let year = self
-            .store
-            .upstream_read(|r| r.year())
-            .await?
-            .map(|y| y.year)
-            .ok_or_else(|| Error::new(Code::Conflict, "年度工作尚未开始"))?;
         let mut report = ImportReport {
             dry_run: true,
             rows: 0,
@@ -697,7 +692,7 @@ impl Services {
             let ch = channel;
             report.already += self
                 .store
-                .upstream_read(move |r| r.refs_present(year, ch, &fresh))
+                .upstream_read(move |r| r.refs_present(ch, &fresh))
                 .await?;
             show("checking", report.rows, 0);
         }

@@ -529,23 +529,16 @@ impl UpRead<'_> {
         Ok((asks, key))
     }
 
-    /// How many of `refs` the year's `channel` already has (an import's check).
-    pub fn refs_present(
-        &self,
-        year: u32,
-        channel: Channel,
-        refs: &[String],
-    ) -> Result<usize, StoreError> {
+    /// How many of `refs` `channel` already has, in any year (an import's check).
+    pub fn refs_present(&self, channel: Channel, refs: &[String]) -> Result<usize, StoreError> {
         let channel = to_value(&channel);
         let mut st = self.c.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM suggestions WHERE year = ?1 AND channel = ?2 AND source_ref = ?3)",
+            "SELECT EXISTS (SELECT 1 FROM suggestions WHERE channel = ?1 AND source_ref = ?2)",
         )?;
         let mut n = 0;
         for r in refs {
-            let there: bool = st
-                .query_row(params![year, channel.as_str().unwrap_or(""), r], |row| {
-                    row.get(0)
-                })?;
+            let there: bool =
+                st.query_row(params![channel.as_str().unwrap_or(""), r], |row| row.get(0))?;
             n += usize::from(there);
         }
         Ok(n)

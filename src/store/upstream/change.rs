@@ -163,9 +163,10 @@ impl UpTx<'_> {
         self.insert_suggestion(y.year, input, None, &at)
     }
 
-    /// 12345 热线与信访, a batch of an import: each row in unless the year
-    /// already has its channel's `source_ref` (the same export, or an
-    /// overlapping one, imported again). Returns (added, already there).
+    /// 12345 热线与信访, a batch of an import: each row in unless its
+    /// channel already has its `source_ref`, this year or an earlier one
+    /// (the same export, or an overlapping one, imported again). Returns
+    /// (added, already there).
     pub fn import_batch(&mut self, rows: &[ImportedRow]) -> Result<(usize, usize), StoreError> {
         let y = self.require(Action::ImportHotline)?;
         let (mut added, mut already) = (0, 0);
@@ -174,10 +175,10 @@ impl UpTx<'_> {
             let there: bool = self
                 .tx
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM suggestions WHERE year = ?1 AND channel = ?2 AND source_ref = ?3)",
+                    "SELECT EXISTS (SELECT 1 FROM suggestions WHERE channel = ?1 AND source_ref = ?2)",
                 )?
                 .query_row(
-                    params![y.year, channel.as_str().unwrap_or(""), r.source_ref],
+                    params![channel.as_str().unwrap_or(""), r.source_ref],
                     |row| row.get(0),
                 )?;
             if there {
