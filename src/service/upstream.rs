@@ -680,7 +680,7 @@ impl Services {
                     row: e.row,
                     message: e.message,
                 }));
-            // Already there: earlier in this file, or in the year.
+            // Already there: earlier in this file, or in any year.
             let mut fresh = vec![];
             for r in good {
                 if in_file.insert(short_hash(&r.source_ref)) {
