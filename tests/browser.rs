@@ -1451,3 +1451,82 @@ async fn the_demo_district_at_its_real_size() {
     assert!(page.contains("导入本年度重大项目清单"), "{page}");
     phone.close().await.unwrap();
 }
+
+/// The working group imports a year's hotline export from the workbench:
+/// the columns named as the export names them, a bar while the file goes up
+/// and its rows are checked and written, then the report; the same file
+/// again adds nothing and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbench_imports_a_hotline_export_with_its_progress() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let pw = |u: &str| app.accounts.iter().find(|(x, _)| x == u).unwrap().1.clone();
+    let leader = app.login_as("gongzuozu").await;
+    let (s, _) = leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let n = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("12345热线2026年导出.csv");
+    std::fs::write(&file, minsheng::sample::hotline_export(0, n)).unwrap();
+
+    let b = browser(&d, 1366, 900).await;
+    sign_in(&b, &base, "gongzuozu", &pw("gongzuozu")).await;
+    visible(&b, "#year").await;
+    click(&b, "button[data-tab='sugg']").await;
+    visible(&b, "#i-file").await;
+    for (id, column) in [
+        ("i-title", "诉求标题"),
+        ("i-text", "诉求内容"),
+        ("i-town", "所属街镇"),
+        ("i-village", "所属社区"),
+        ("i-category", "诉求类别"),
+        ("i-ticket", "工单编号"),
+        ("i-time", "来电时间"),
+    ] {
+        let f = b.find(Locator::Id(id)).await.unwrap();
+        f.clear().await.unwrap();
+        f.send_keys(column).await.unwrap();
+    }
+    b.find(Locator::Id("i-file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&b, "#i-real").await;
+    // The bar while it works: the server's own count of the rows.
+    let progress = text_until(&b, "#i-progress-text", |t| t.starts_with("正在导入")).await;
+    assert!(
+        progress.contains(&format!("/ {} 行", "20,000")),
+        "{progress}"
+    );
+    shot(&b, "upstream-import-progress").await;
+    let report = text_until(&b, "#i-report", |t| !t.is_empty()).await;
+    assert!(
+        report.contains(&format!("共 {n} 行，新导入 {n} 行")),
+        "{report}"
+    );
+    let hidden = b
+        .execute(
+            "return document.getElementById('i-progress-box').hidden;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true), "the bar goes when the work is done");
+    text_until(&b, "#sugg-count", |t| t == format!("共 {n} 条")).await;
+    // The same file again: nothing new, and it says so.
+    click(&b, "#i-real").await;
+    let report = text_until(&b, "#i-report", |t| t.contains("已导入过")).await;
+    assert!(
+        report.contains(&format!("新导入 0 行，已导入过 {n} 行")),
+        "{report}"
+    );
+    b.close().await.unwrap();
+}
