@@ -985,13 +985,12 @@ async fn a_new_year_starts_with_its_own_list_and_counts() {
     let leader = app.login_as("gongzuozu").await;
     open_year(&leader).await;
     let q = "channel=hotline&ticket=工单编号&time=来电时间&title=诉求标题&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
-    let r = ok(leader
-        .post_bytes(
-            &format!("/api/upstream/suggestions/import?{q}"),
-            minsheng::sample::hotline_export(0, 500),
-        )
-        .await)
-    .await;
+    let import = |bytes: Vec<u8>| {
+        let url = format!("/api/upstream/suggestions/import?{q}");
+        let leader = &leader;
+        async move { ok(leader.post_bytes(&url, bytes).await).await }
+    };
+    let r = import(minsheng::sample::hotline_export(0, 500)).await;
     assert_eq!(r["imported"], 500, "{r}");
     let public = |app: &TestApp| {
         let url = format!("{}/api/public/year", app.base);
@@ -1029,13 +1028,7 @@ async fn a_new_year_starts_with_its_own_list_and_counts() {
     );
     // An export that spans New Year brings last year's calls again: they
     // stay last year's, and the new ones are the new year's.
-    let r = ok(leader
-        .post_bytes(
-            &format!("/api/upstream/suggestions/import?{q}"),
-            minsheng::sample::hotline_export(490, 510),
-        )
-        .await)
-    .await;
+    let r = import(minsheng::sample::hotline_export(490, 510)).await;
     assert_eq!(
         (r["imported"].as_u64(), r["already"].as_u64()),
         (Some(10), Some(10)),

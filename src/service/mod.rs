@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 pub mod auth;
 pub mod export;
 pub mod hall;
+pub mod import;
 pub mod paper;
 pub mod present;
 pub mod public;
@@ -49,8 +50,8 @@ pub struct Services {
     opening: tokio::sync::Mutex<()>,
     /// The last hot topics, with the state of the list they were made from.
     hot: Mutex<Option<HotCache>>,
-    /// Imports under way, by the name their page gave (see [`upstream`]).
-    imports: Mutex<std::collections::HashMap<String, upstream::ImportProgress>>,
+    /// Imports under way, by the name their page gave (see [`import`]).
+    imports: Mutex<std::collections::HashMap<String, import::ImportProgress>>,
 }
 
 impl Services {

@@ -7,6 +7,7 @@ use super::St;
 use crate::error::{Code, Error};
 use crate::hall::StaffRole;
 use crate::service::hall::{Created, Imported};
+use crate::service::import::*;
 use crate::service::public::*;
 use crate::service::upstream::*;
 use crate::service::Done;
