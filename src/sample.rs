@@ -389,6 +389,23 @@ pub const ROADS: [&str; 6] = [
     "团结路",
 ];
 
+/// [`hotline_corpus`] as the hotline exports it: a CSV with 工单编号,
+/// 诉求内容, 所属街镇, 所属社区 and 诉求类别 (no title column).
+pub fn hotline_corpus_csv(n: usize, seed: u64) -> Vec<u8> {
+    let (asks, _) = hotline_corpus(n, seed);
+    let mut csv = String::from("工单编号,诉求内容,所属街镇,所属社区,诉求类别\n");
+    for a in asks {
+        csv.push_str(&format!(
+            "GD{:08},{},{},{},民生\n",
+            a.id,
+            a.text.replace(',', "，"),
+            a.town,
+            a.village
+        ));
+    }
+    csv.into_bytes()
+}
+
 /// A year of hotline calls as the hotline writes them, with known
 /// topics (the truth: each call's topic, `usize::MAX` for none): several
 /// phrasings each, the hotline's formulas, the district's

@@ -231,11 +231,11 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
         let half = answers(0);
         let (h1, h2) = half.split_at(half.len() / 2);
         let unit = demo::project_rows()[0].1;
-        ids.push(u.declare(unit, &a, h1)?);
-        ids.push(u.declare(unit, &b, h2)?);
+        ids.push(u.declare(unit, &a, h1, &[])?);
+        ids.push(u.declare(unit, &b, h2, &[])?);
         for i in 1..12 {
             let (name, unit, yuan, content) = demo::project_rows()[i];
-            ids.push(u.declare(unit, &doc(i, name, content, yuan)?, &answers(i))?);
+            ids.push(u.declare(unit, &doc(i, name, content, yuan)?, &answers(i), &[])?);
         }
         ids.push(u.declare(
             "区机关事务服务中心",
@@ -246,6 +246,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
                 "办公",
                 3_000_000,
             )?,
+            &[],
             &[],
         )?);
         ids.push(u.declare(
@@ -258,6 +259,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
                 1_800_000,
             )?,
             &[],
+            &[],
         )?);
         ids.push(u.declare(
             "区文化旅游体育局",
@@ -269,6 +271,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
                 46_000_000,
             )?,
             &[],
+            &[],
         )?);
         ids.push(u.declare(
             "区住房和城乡建设局",
@@ -279,6 +282,7 @@ pub async fn demo_year(store: &Store, election: ElectionId) -> Result<i64, Store
                 "供暖",
                 30_000_000,
             )?,
+            &[],
             &[],
         )?);
         Ok(ids)

@@ -211,7 +211,7 @@ async fn malformed_requests_get_the_api_error_on_every_route() {
         .await;
     assert_eq!(s, 400, "{j}");
     let m = j["error"].as_str().unwrap();
-    assert!(m.contains("缺少 title") && !m.contains("Failed"), "{m}");
+    assert!(m.contains("缺少 text") && !m.contains("Failed"), "{m}");
     let (s, j) = staff.get("/api/rounds/x1").await;
     assert_eq!((s, j["code"].as_str()), (404, Some("not_found")), "{j}");
     let (s, j) = staff

@@ -1530,3 +1530,85 @@ async fn the_workbench_imports_a_hotline_export_with_its_progress() {
     );
     b.close().await.unwrap();
 }
+
+/// 热点难点 on the workbench: a year's calls grouped by what they ask, a
+/// group named as a 专题 and shown under its name, two groups merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbench_groups_hot_topics_and_names_them() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let pw = |u: &str| app.accounts.iter().find(|(x, _)| x == u).unwrap().1.clone();
+    let leader = app.login_as("gongzuozu").await;
+    let (s, _) = leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let q = "channel=hotline&ticket=工单编号&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
+    let (s, r) = leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}"),
+            minsheng::sample::hotline_corpus_csv(5000, 21),
+        )
+        .await;
+    assert_eq!((s, r["imported"].as_u64()), (200, Some(5000)), "{r}");
+
+    let b = browser(&d, 1366, 900).await;
+    sign_in(&b, &base, "gongzuozu", &pw("gongzuozu")).await;
+    visible(&b, "#year").await;
+    click(&b, "button[data-tab='sugg']").await;
+    click(&b, "#hot").await;
+    visible(&b, "#hot-out .hot-row").await;
+    let first = text_until(&b, "#hot-out .hot-row", |t| t.contains("条 ·")).await;
+    assert!(
+        ["暖气", "不热", "室温", "温度"]
+            .iter()
+            .any(|w| first.contains(w)),
+        "the biggest group says what it is about: {first}"
+    );
+    let rows = b
+        .execute(
+            "return document.querySelectorAll('#hot-out .hot-row').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(rows.as_u64().unwrap() >= 20, "{rows}");
+    // Name the biggest group.
+    click(&b, "#hot-out .hot-row:nth-child(1) input").await;
+    let name = b.find(Locator::Id("t-name")).await.unwrap();
+    name.send_keys("冬季供暖不达标").await.unwrap();
+    click(&b, "#t-make").await;
+    let named = text_until(&b, "#hot-out .hot-row", |t| {
+        t.contains("专题“冬季供暖不达标”")
+    })
+    .await;
+    assert!(
+        named.contains(first.split(" · ").next().unwrap().trim()),
+        "{named} / {first}"
+    );
+    // The second and third groups merged into it.
+    click(&b, "#hot-out .hot-row:nth-child(1) input").await;
+    click(&b, "#hot-out .hot-row:nth-child(2) input").await;
+    click(&b, "#hot-out .hot-row:nth-child(3) input").await;
+    click(&b, "#t-make").await;
+    text_until(&b, "#msg", |t| t.contains("已合并为专题")).await;
+    let count = |t: &str| -> u64 {
+        t.split(" 条")
+            .next()
+            .and_then(|h| h.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    // The list as loaded again: the topic holds the three groups.
+    text_until(&b, "#hot-out .hot-row", |t| {
+        t.contains("专题“冬季供暖不达标”") && count(t) > count(&named)
+    })
+    .await;
+    assert_eq!(too_wide(&b).await, json!([]));
+    shot(&b, "upstream-hot-topics").await;
+    b.close().await.unwrap();
+}

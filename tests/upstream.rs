@@ -590,6 +590,13 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
                 "{canteen:?}"
             );
             assert_eq!(canteen[col("状态")].to_string(), "确定为民生实事项目");
+            // 民意指数 as numbers: the canteen answers the schools' suggestions.
+            assert_eq!(
+                canteen[col("征集建议（条）")],
+                Data::Float(schools.len() as f64),
+                "{canteen:?}"
+            );
+            assert!(matches!(canteen[col("热线信访（件）")], Data::Float(_)));
         }
     }
 

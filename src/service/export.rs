@@ -118,6 +118,9 @@ fn project_cells(p: &ProjectRow, outcomes: &HashMap<String, &'static str>) -> Ve
         Text(p.doc.funding_source.clone()),
         Date(p.doc.deadline.as_str().to_string()),
         Text(status.to_string()),
+        Number(p.voice.calls as f64),
+        Number(p.voice.suggestions as f64),
+        Number(p.voice.towns as f64),
     ]
 }
 
@@ -146,6 +149,10 @@ const PROJECT_COLUMNS: &[Column] = &[
     ("资金来源", 14.0),
     ("完成时限", 12.0),
     ("状态", 16.0),
+    // 民意指数: the calls and suggestions behind it, and their 苏木镇.
+    ("热线信访（件）", 12.0),
+    ("征集建议（条）", 12.0),
+    ("涉及苏木镇（个）", 12.0),
 ];
 
 impl Services {

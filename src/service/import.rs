@@ -23,7 +23,10 @@ pub struct ImportQuery {
     pub channel: String,
     #[serde(default)]
     pub dry_run: bool,
-    pub title: String,
+    /// Without a title column (many exports have none), a call's title is
+    /// the start of what it says.
+    #[serde(default)]
+    pub title: Option<String>,
     pub text: String,
     pub town: String,
     #[serde(default)]
@@ -84,7 +87,7 @@ pub struct ImportProgress {
 
 /// The columns of an export, as the import query names them.
 struct Columns {
-    title: usize,
+    title: Option<usize>,
     text: usize,
     town: usize,
     category: usize,
@@ -92,6 +95,21 @@ struct Columns {
     contact: Option<usize>,
     ticket: Option<usize>,
     time: Option<usize>,
+}
+
+/// A title for a call that has none: its first clause (after the hotline's
+/// 反映：), at most 30 characters.
+fn title_of(text: &str) -> String {
+    let t = text.trim();
+    let t = ["反映：", "反映:", "称：", "反映，"]
+        .iter()
+        .find_map(|m| t.split_once(m).map(|(_, rest)| rest))
+        .unwrap_or(t);
+    let clause = t
+        .split(|c| "，。；！？,;!?".contains(c))
+        .find(|c| !c.trim().is_empty())
+        .unwrap_or(t);
+    clause.trim().chars().take(30).collect()
 }
 
 impl Columns {
@@ -108,7 +126,7 @@ impl Columns {
                 .transpose()
         };
         Ok(Columns {
-            title: col(&q.title, "标题")?,
+            title: opt(&q.title, "标题")?,
             text: col(&q.text, "内容")?,
             town: col(&q.town, "苏木镇街道")?,
             category: col(&q.category, "类别")?,
@@ -135,7 +153,10 @@ impl Columns {
                 village: get(self.village),
             },
             category: get(Some(self.category)),
-            title: get(Some(self.title)),
+            title: match self.title {
+                Some(c) => get(Some(c)),
+                None => title_of(cell(cells, self.text)),
+            },
             text: get(Some(self.text)),
             contact: get(self.contact),
         };
@@ -398,4 +419,20 @@ fn short_hash(s: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(&d[..16]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_of;
+
+    #[test]
+    fn a_call_without_a_title_is_titled_by_its_first_clause() {
+        assert_eq!(
+            title_of("市民来电反映：石拐街道白狐沟社区路灯不亮，晚上走路看不见，希望尽快处理。"),
+            "石拐街道白狐沟社区路灯不亮"
+        );
+        assert_eq!(title_of("暖气不热"), "暖气不热");
+        assert_eq!(title_of(&"长".repeat(100)).chars().count(), 30);
+        assert_eq!(title_of(""), "");
+    }
 }

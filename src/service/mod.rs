@@ -21,6 +21,7 @@ pub mod present;
 pub mod public;
 pub mod results;
 pub mod tablet;
+pub mod topics;
 pub mod upstream;
 
 /// What every service needs: the store, the authority's signing key, the
@@ -105,8 +106,15 @@ impl Services {
     }
 }
 
-/// Hot topics and the state of the list they were made from (how many, last id).
-type HotCache = ((u64, i64), Arc<Vec<crate::upstream::hot::HotTopic>>);
+/// Hot topics and the state of the list they were made from (how many, last
+/// id), with each call's 苏木镇.
+type HotCache = (
+    (u64, i64),
+    Arc<(
+        Vec<crate::upstream::hot::HotTopic>,
+        std::collections::HashMap<i64, String>,
+    )>,
+);
 
 /// The answer of a call that only has to say it was done.
 #[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]

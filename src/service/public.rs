@@ -69,6 +69,8 @@ pub struct PublicProject {
     pub merged_into: Option<i64>,
     pub exclusion: Option<serde_json::Value>,
     pub suggestions: usize,
+    /// 民意指数.
+    pub voice: crate::store::Voice,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +231,7 @@ impl Services {
                     merged_into: p.merged_into,
                     exclusion: p.exclusion,
                     suggestions: p.suggestions.len(),
+                    voice: p.voice,
                 })
                 .collect(),
             timeline: events

@@ -14,14 +14,13 @@ use crate::store::{
     DraftRow, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionFilter, SuggestionPage,
     UpTx, YearRow,
 };
-use crate::upstream::hot::{hot_topics, HotTopic};
 use crate::upstream::model::*;
 use crate::upstream::stage::{Action, GroupRole, Stage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// How a staff member appears in the audit chain.
-fn actor(s: &Staff) -> String {
+pub(super) fn actor(s: &Staff) -> String {
     format!("staff:{} ({})", s.username, s.display_name)
 }
 
@@ -169,11 +168,6 @@ pub struct Entered {
     pub tracking_no: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct HotTopics {
-    pub topics: Vec<HotTopic>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListReq {
@@ -195,8 +189,12 @@ pub struct ProjectList {
 #[serde(deny_unknown_fields)]
 pub struct DeclareReq {
     pub doc: ProjectDoc,
+    /// The calls and suggestions it answers.
     #[serde(default)]
     pub suggestions: Vec<i64>,
+    /// The 热点专题 it answers.
+    #[serde(default)]
+    pub topics: Vec<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -396,25 +394,6 @@ impl Services {
         Ok(Entered { id, tracking_no })
     }
 
-    /// 热点难点 of the current year, computed once for each state of the
-    /// list (a new suggestion or import makes it anew) and kept.
-    pub async fn hot_topics(&self) -> Result<HotTopics> {
-        let (asks, key) = self.store.upstream_read(|r| r.asks()).await?;
-        if let Some((k, topics)) = self.hot.lock().ok().and_then(|c| c.clone()) {
-            if k == key {
-                return Ok(HotTopics {
-                    topics: (*topics).clone(),
-                });
-            }
-        }
-        // Place names: the asks' own towns and villages, and roads by their 路/街.
-        let topics = cpu(move || Ok(hot_topics(&asks, &[]))).await?;
-        if let Ok(mut c) = self.hot.lock() {
-            *c = Some((key, std::sync::Arc::new(topics.clone())));
-        }
-        Ok(HotTopics { topics })
-    }
-
     pub async fn compile_list(&self, me: &Staff, req: ListReq) -> Result<Listed> {
         let listed = self
             .change(me, Action::CompileList, None, move |u| {
@@ -462,7 +441,7 @@ impl Services {
         let id = self
             .store
             .upstream(actor(me), Timestamp::now_beijing(), move |u| {
-                u.declare(&dept, &req.doc, &req.suggestions)
+                u.declare(&dept, &req.doc, &req.suggestions, &req.topics)
             })
             .await?;
         Ok(Created { id })

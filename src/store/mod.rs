@@ -33,9 +33,9 @@ pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
-    ChannelCount, Count, DraftProject, DraftRow, History, ImportedRow, OpinionRow, ProjectRow,
-    SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx,
-    YearRow,
+    ChannelCount, Count, DraftProject, DraftRow, History, ImportedRow, NamedTopic, OpinionRow,
+    ProjectRow, SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount,
+    UpRead, UpTx, Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_blind.sql"),
     include_str!("../../migrations/0006_search.sql"),
     include_str!("../../migrations/0007_import.sql"),
+    include_str!("../../migrations/0008_topics.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

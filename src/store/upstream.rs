@@ -5,6 +5,7 @@
 //! [`crate::upstream`]; this is only their SQL.
 
 mod change;
+mod topics;
 use super::hall::insert_round;
 use super::{Store, StoreError};
 use crate::core::canon::{to_canonical_string, Hash};
@@ -17,6 +18,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+pub use topics::NamedTopic;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -130,6 +132,10 @@ pub struct ProjectRow {
     pub merged_into: Option<i64>,
     pub merged_from: Vec<i64>,
     pub suggestions: Vec<i64>,
+    /// The 热点专题 it cites.
+    pub topics: Vec<i64>,
+    /// 民意指数: the calls and suggestions behind it.
+    pub voice: Voice,
     pub candidate_id: Option<String>,
     pub round_id: Option<i64>,
     pub revisions: u64,
@@ -138,6 +144,30 @@ pub struct ProjectRow {
     /// The year's major project it looks like, for the reviewers.
     pub resembles_major: Option<String>,
 }
+
+/// 民意指数: how many calls (12345, 信访) and suggestions (公开、定向、专题
+/// 征集) a project answers — those it links, those of the hot topics it
+/// cites, and those of the projects merged into it, each once — and from
+/// how many 苏木镇.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Voice {
+    pub calls: u64,
+    pub suggestions: u64,
+    pub towns: u64,
+}
+
+/// [`Voice`] of project ?1.
+const VOICE_SQL: &str = "WITH RECURSIVE fam(id) AS (
+        SELECT ?1 UNION SELECT p.id FROM projects p JOIN fam ON p.merged_into = fam.id),
+    s(id) AS (
+        SELECT suggestion_id FROM project_links WHERE project_id IN (SELECT id FROM fam)
+        UNION SELECT m.suggestion_id FROM project_topics t
+            JOIN hot_topic_members m ON m.topic_id = t.topic_id
+            WHERE t.project_id IN (SELECT id FROM fam))
+    SELECT coalesce(sum(channel IN ('hotline', 'petition')), 0),
+           coalesce(sum(channel NOT IN ('hotline', 'petition')), 0),
+           count(DISTINCT nullif(town, ''))
+    FROM suggestions WHERE id IN (SELECT id FROM s)";
 
 /// A project's whole story: its events, and those of what it came from.
 #[derive(Clone, Debug, Serialize)]
@@ -510,6 +540,15 @@ impl UpRead<'_> {
     /// The current year's asks as the hot-topic grouping reads them (the
     /// text alone, not the whole row), and what identifies this state of
     /// the list: (how many, the last id).
+    /// The state of the current year's list: how many, and the last id.
+    pub fn asks_key(&self) -> Result<(u64, i64), StoreError> {
+        Ok(self.c.query_row(
+            "SELECT COUNT(*), coalesce(max(id), 0) FROM suggestions WHERE year = (SELECT max(year) FROM up_years)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     pub fn asks(&self) -> Result<(Vec<crate::upstream::hot::Ask>, (u64, i64)), StoreError> {
         let mut st = self.c.prepare(
             "SELECT id, town, village, coalesce(json_extract(doc, '$.title'), '') || ' ' || coalesce(json_extract(doc, '$.text'), '')
@@ -604,6 +643,10 @@ impl UpRead<'_> {
         let mut from = self
             .c
             .prepare("SELECT id FROM projects WHERE merged_into = ?1 ORDER BY id")?;
+        let mut cited = self.c.prepare(
+            "SELECT topic_id FROM project_topics WHERE project_id = ?1 ORDER BY topic_id",
+        )?;
+        let mut voice = self.c.prepare(VOICE_SQL)?;
         let majors = self.majors()?;
         rows.into_iter()
             .map(
@@ -645,6 +688,16 @@ impl UpRead<'_> {
                         suggestions: links
                             .query_map([id], |r| r.get(0))?
                             .collect::<Result<_, _>>()?,
+                        topics: cited
+                            .query_map([id], |r| r.get(0))?
+                            .collect::<Result<_, _>>()?,
+                        voice: voice.query_row([id], |r| {
+                            Ok(Voice {
+                                calls: r.get(0)?,
+                                suggestions: r.get(1)?,
+                                towns: r.get(2)?,
+                            })
+                        })?,
                         candidate_id,
                         round_id,
                         revisions,

@@ -7,3 +7,4 @@ pub mod audit;
 pub mod hot;
 pub mod model;
 pub mod stage;
+pub mod topics;

@@ -99,6 +99,8 @@ pub enum Action {
     Advance,
     /// Add or change working-group members.
     ManageGroup,
+    /// 热点专题: name, merge and split the hot topics found.
+    CurateTopics,
 }
 
 impl Action {
@@ -121,6 +123,7 @@ impl Action {
             Action::MakeRound => "生成票决候选清单",
             Action::Advance => "进入下一阶段",
             Action::ManageGroup => "管理工作组成员",
+            Action::CurateTopics => "整理热点专题",
         }
     }
 
@@ -129,7 +132,10 @@ impl Action {
         use Stage::*;
         match self {
             Action::SubmitPublic | Action::EnterSuggestion => &[Collect],
-            Action::ImportHotline | Action::Advance | Action::ManageGroup => &Stage::ALL,
+            Action::ImportHotline
+            | Action::Advance
+            | Action::ManageGroup
+            | Action::CurateTopics => &Stage::ALL,
             Action::CompileList => &[Collect, Declare],
             Action::Declare => &[Declare],
             Action::Assess | Action::Exclude | Action::Merge => &[Review],

@@ -129,6 +129,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(upstream::import_progress),
         )
         .route("/api/upstream/hot", get(upstream::hot))
+        .route("/api/upstream/topics", post(upstream::name_topic))
+        .route(
+            "/api/upstream/topics/{id}/rename",
+            post(upstream::rename_topic),
+        )
+        .route(
+            "/api/upstream/topics/{id}/merge",
+            post(upstream::merge_topics),
+        )
+        .route(
+            "/api/upstream/topics/{id}/split",
+            post(upstream::split_topic),
+        )
         .route("/api/upstream/list", post(upstream::compile_list))
         .route(
             "/api/upstream/projects",

@@ -9,6 +9,7 @@ use crate::hall::StaffRole;
 use crate::service::hall::{Created, Imported};
 use crate::service::import::*;
 use crate::service::public::*;
+use crate::service::topics::*;
 use crate::service::upstream::*;
 use crate::service::Done;
 use crate::store::SuggestionPage;
@@ -112,6 +113,45 @@ pub async fn import_progress(
 pub async fn hot(State(st): St, h: HeaderMap) -> ApiResult<Json<HotTopics>> {
     reader(&st, &h, VIEWERS).await?;
     Ok(Json(st.hot_topics().await?))
+}
+
+pub async fn name_topic(
+    State(st): St,
+    h: HeaderMap,
+    Body(req): Body<NameTopicReq>,
+) -> ApiResult<Json<TopicMade>> {
+    let me = changer(&st, &h, WORKERS).await?;
+    Ok(Json(st.name_topic(&me, req).await?))
+}
+
+pub async fn rename_topic(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<RenameTopicReq>,
+) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, WORKERS).await?;
+    Ok(Json(st.rename_topic(&me, id, req).await?))
+}
+
+pub async fn merge_topics(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<MergeTopicsReq>,
+) -> ApiResult<Json<TopicsMerged>> {
+    let me = changer(&st, &h, WORKERS).await?;
+    Ok(Json(st.merge_topics(&me, id, req).await?))
+}
+
+pub async fn split_topic(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<SplitTopicReq>,
+) -> ApiResult<Json<TopicMade>> {
+    let me = changer(&st, &h, WORKERS).await?;
+    Ok(Json(st.split_topic(&me, id, req).await?))
 }
 
 pub async fn compile_list(

@@ -13,7 +13,7 @@ impl UpTx<'_> {
     }
 
     /// Appends an event to the chain (in this transaction).
-    fn event(
+    pub(super) fn event(
         &mut self,
         kind: &str,
         subject: &str,
@@ -300,6 +300,7 @@ impl UpTx<'_> {
         department: &str,
         doc: &ProjectDoc,
         suggestions: &[i64],
+        topics: &[i64],
     ) -> Result<i64, StoreError> {
         let y = self.require(Action::Declare)?;
         complete(doc.problems())?;
@@ -310,11 +311,12 @@ impl UpTx<'_> {
         let id = self.tx.last_insert_rowid();
         self.revise_row(id, doc, "申报")?;
         self.link(id, suggestions)?;
+        self.cite_topics(id, topics)?;
         self.event(
             "project.declare",
             &format!("project:{id}"),
             None,
-            Some(json!({"department": department, "doc": doc, "suggestions": suggestions})),
+            Some(json!({"department": department, "doc": doc, "suggestions": suggestions, "topics": topics})),
         )?;
         Ok(id)
     }

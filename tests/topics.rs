@@ -1,0 +1,263 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+//! 热点专题 over HTTP: a year's hotline calls grouped, the groups named,
+//! renamed, merged and split by the working group (and by nobody else), each
+//! change in the audit chain; a declared project cites a topic and carries
+//! its 民意指数 on the workbench, the public page and in Excel.
+
+mod common;
+
+use common::app::TestApp;
+use serde_json::{json, Value};
+
+async fn ok(r: (u16, Value)) -> Value {
+    assert_eq!(r.0, 200, "{}", r.1);
+    r.1
+}
+
+fn topic(hot: &Value, id: i64) -> Option<&Value> {
+    hot["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic_id"].as_i64() == Some(id))
+}
+
+fn ids(t: &Value) -> Vec<i64> {
+    t["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let leader = app.login_as("gongzuozu").await;
+    let member = app.login_as("gongzuozu2").await;
+    let zhujian = app.login_as("zhujianju").await;
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await)
+    .await;
+    let q = "channel=hotline&ticket=工单编号&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
+    let r = ok(leader
+        .post_bytes(
+            &format!("/api/upstream/suggestions/import?{q}"),
+            minsheng::sample::hotline_corpus_csv(3000, 11),
+        )
+        .await)
+    .await;
+    assert_eq!(r["imported"], 3000, "{r}");
+
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    let groups = hot["topics"].as_array().unwrap().clone();
+    assert!(groups.len() >= 20, "{}", groups.len());
+    assert!(groups.iter().all(|g| g["topic_id"].is_null()));
+    let (heat, lamps) = (&groups[0], &groups[1]);
+    let words = heat["keywords"].as_array().unwrap();
+    assert!(
+        words.iter().any(|w| w.as_str().unwrap().contains("暖气")
+            || ["不热", "室温", "温度"].contains(&w.as_str().unwrap())),
+        "the biggest group is about heating: {heat}"
+    );
+
+    // Only the working group curates.
+    let (s, _) = zhujian
+        .post(
+            "/api/upstream/topics",
+            json!({"name": "供暖", "ids": ids(heat)}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let a = ok(leader
+        .post(
+            "/api/upstream/topics",
+            json!({"name": "冬季供暖不达标", "keywords": heat["keywords"], "ids": ids(heat)}),
+        )
+        .await)
+    .await["topic_id"]
+        .as_i64()
+        .unwrap();
+    // A call already in a topic cannot be named again; a name is needed.
+    let (s, j) = leader
+        .post(
+            "/api/upstream/topics",
+            json!({"name": "重复", "ids": ids(heat)}),
+        )
+        .await;
+    assert_eq!((s, j["code"].as_str()), (409, Some("conflict")), "{j}");
+    let (s, _) = leader
+        .post(
+            "/api/upstream/topics",
+            json!({"name": " ", "ids": ids(lamps)}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    assert_eq!(hot["topics"][0]["topic_id"], a, "named topics first");
+    assert_eq!(hot["topics"][0]["name"], "冬季供暖不达标");
+    assert_eq!(hot["topics"][0]["count"], heat["count"]);
+
+    // A member renames; the lamps are named, merged in, and split off again.
+    ok(member
+        .post(
+            &format!("/api/upstream/topics/{a}/rename"),
+            json!({"name": "供暖温度不达标"}),
+        )
+        .await)
+    .await;
+    let b = ok(leader
+        .post(
+            "/api/upstream/topics",
+            json!({"name": "路灯", "ids": ids(lamps)}),
+        )
+        .await)
+    .await["topic_id"]
+        .as_i64()
+        .unwrap();
+    let merged = ok(leader
+        .post(
+            &format!("/api/upstream/topics/{a}/merge"),
+            json!({"from": [b]}),
+        )
+        .await)
+    .await;
+    let both = heat["count"].as_u64().unwrap() + lamps["count"].as_u64().unwrap();
+    assert_eq!(merged["calls"].as_u64(), Some(both));
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    assert!(
+        topic(&hot, b).is_none(),
+        "a merged topic is part of the other"
+    );
+    assert_eq!(topic(&hot, a).unwrap()["count"].as_u64(), Some(both));
+    let (s, _) = leader
+        .post(
+            &format!("/api/upstream/topics/{a}/split"),
+            json!({"word": "不存在的词", "name": "空"}),
+        )
+        .await;
+    assert_eq!(s, 409, "a split that moves nothing is refused");
+    let c = ok(leader
+        .post(
+            &format!("/api/upstream/topics/{a}/split"),
+            json!({"word": "路灯", "name": "路灯不亮"}),
+        )
+        .await)
+    .await["topic_id"]
+        .as_i64()
+        .unwrap();
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    let (ta, tc) = (topic(&hot, a).unwrap(), topic(&hot, c).unwrap());
+    assert_eq!(tc["name"], "路灯不亮");
+    assert_eq!(
+        ta["count"].as_u64().unwrap() + tc["count"].as_u64().unwrap(),
+        both,
+        "a split moves calls, it neither loses nor copies them"
+    );
+    assert!(tc["count"].as_u64().unwrap() >= lamps["count"].as_u64().unwrap());
+    let (s, _) = leader
+        .post(
+            &format!("/api/upstream/topics/{b}/rename"),
+            json!({"name": "已并入"}),
+        )
+        .await;
+    assert_eq!(s, 404, "a merged topic is no longer there to rename");
+
+    // A department's project cites the heating topic: its 民意指数.
+    ok(leader
+        .post("/api/upstream/advance", json!({"note": "征集结束"}))
+        .await)
+    .await;
+    let doc = json!({"name": "老旧小区供热管网改造", "content": "改造供热管网", "lead_unit": "区住房和城乡建设局",
+        "co_units": ["石拐街道"], "investment_yuan": 5_000_000, "funding_source": "区级财政", "deadline": "2027-11-30",
+        "category": "住房", "study": {"date": "2026-09-10", "minutes": "党组会议研究"},
+        "vice_review": {"date": "2026-09-15", "by": "副区长"}});
+    let (s, _) = zhujian
+        .post("/api/upstream/projects", json!({"doc": doc, "topics": [b]}))
+        .await;
+    assert_eq!(s, 404, "a merged topic cannot be cited");
+    let pid = ok(zhujian
+        .post("/api/upstream/projects", json!({"doc": doc, "topics": [a]}))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let heat_now = topic(&hot, a).unwrap();
+    let projects = ok(leader.get("/api/upstream/projects").await).await;
+    let p = projects["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .unwrap();
+    assert_eq!(p["topics"], json!([a]));
+    assert_eq!(p["voice"]["calls"], heat_now["count"], "{}", p["voice"]);
+    assert_eq!(p["voice"]["suggestions"], 0);
+    assert_eq!(
+        p["voice"]["towns"].as_u64(),
+        Some(heat_now["towns"].as_object().unwrap().len() as u64)
+    );
+    let public: Value = reqwest::get(format!("{base}/api/public/year"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pp = public["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .unwrap();
+    assert_eq!(pp["voice"], p["voice"]);
+    // In Excel, as numbers.
+    let bytes = leader
+        .c
+        .get(format!("{base}/api/upstream/export/projects.xlsx"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::{Data, Reader};
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+    let col = |name: &str| {
+        rows.iter()
+            .find_map(|r| r.iter().position(|c| *c == name))
+            .unwrap()
+    };
+    let row = rows
+        .iter()
+        .find(|r| r.iter().any(|c| *c == "老旧小区供热管网改造"))
+        .unwrap();
+    assert_eq!(
+        row[col("热线信访（件）")],
+        Data::Float(heat_now["count"].as_f64().unwrap())
+    );
+    assert!(matches!(row[col("涉及苏木镇（个）")], Data::Float(_)));
+
+    // Every change is in the audit chain, which verifies.
+    let log = reqwest::get(format!("{base}/public/audit.jsonl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for kind in ["topic.name", "topic.rename", "topic.merge", "topic.split"] {
+        assert!(
+            log.contains(&format!("\"kind\":\"{kind}\"")),
+            "{kind} is audited"
+        );
+    }
+    minsheng::upstream::audit::verify(log.lines()).unwrap();
+}
