@@ -261,3 +261,72 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
     }
     minsheng::upstream::audit::verify(log.lines()).unwrap();
 }
+
+/// The hotline's system exports XLSX as often as CSV: a sheet with the call
+/// time as an Excel date, read as a stream, imported once, its times kept to
+/// the minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xlsx_export_imports_with_its_call_times() {
+    let app = TestApp::spawn().await;
+    let leader = app.login_as("gongzuozu").await;
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2027, "collection_opened": "2026-07-15"}),
+        )
+        .await)
+    .await;
+    let (asks, _) = minsheng::sample::hotline_corpus(2_000, 5);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    let when = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    for (c, h) in [
+        "工单编号",
+        "来电时间",
+        "诉求内容",
+        "所属街镇",
+        "所属社区",
+        "诉求类别",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write(0, c as u16, *h).unwrap();
+    }
+    for (i, a) in asks.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write(r, 0, format!("GD{i:08}")).unwrap();
+        let t = rust_xlsxwriter::ExcelDateTime::parse_from_str(&format!(
+            "2026-08-{:02} {:02}:{:02}:00",
+            1 + i % 28,
+            8 + i % 10,
+            i % 60
+        ))
+        .unwrap();
+        ws.write_datetime_with_format(r, 1, &t, &when).unwrap();
+        ws.write(r, 2, a.text.as_str()).unwrap();
+        ws.write(r, 3, a.town.as_str()).unwrap();
+        ws.write(r, 4, a.village.as_str()).unwrap();
+        ws.write(r, 5, "民生").unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let q = "channel=hotline&ticket=工单编号&time=来电时间&text=诉求内容&town=所属街镇&village=所属社区&category=诉求类别";
+    let url = format!("/api/upstream/suggestions/import?{q}");
+    let r = ok(leader.post_bytes(&url, bytes.clone()).await).await;
+    assert_eq!(
+        (r["imported"].as_u64(), r["error_count"].as_u64()),
+        (Some(2000), Some(0)),
+        "{r}"
+    );
+    let again = ok(leader.post_bytes(&url, bytes).await).await;
+    assert_eq!(
+        (again["imported"].as_u64(), again["already"].as_u64()),
+        (Some(0), Some(2000))
+    );
+    // The first call (GD00000000): 1 August, 08:00; its title its first clause.
+    let j = ok(leader.get("/api/upstream/suggestions?q=GD00000000").await).await;
+    let s = &j["suggestions"][0];
+    assert_eq!(s["received_at"], "2026-08-01T08:00:00+08:00", "{s}");
+    assert!(!s["title"].as_str().unwrap().is_empty());
+    assert!(s["title"].as_str().unwrap().chars().count() <= 30);
+}

@@ -9,8 +9,13 @@
 
 use serde::Serialize;
 
+mod xlsx;
+
 /// The most rows a table may carry: a roster is hundreds, never millions.
 pub const MAX_ROWS: usize = 100_000;
+/// The most columns a streamed sheet's row may have (a crafted file could
+/// place a cell thousands of columns out).
+const MAX_COLUMNS: usize = 1_000;
 
 /// A row that cannot be taken, named as staff see it (header = row 1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -91,7 +96,7 @@ impl Sheet {
     }
 
     pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, RowError> {
-        use calamine::{Data, DataType, Reader};
+        use calamine::Reader;
         let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
             .map_err(|e| RowError::new(1, format!("无法读取 Excel 文件: {e}")))?;
         let range = book
@@ -102,20 +107,7 @@ impl Sheet {
         let mut sheet = Sheet::default();
         for (i, cells) in range.rows().enumerate() {
             let row = first_row + i + 1;
-            let cells = cells
-                .iter()
-                .map(|c| match c {
-                    Data::DateTime(_) | Data::DateTimeIso(_) => c
-                        .as_date()
-                        .map(|d| d.format("%Y-%m-%d").to_string())
-                        .unwrap_or_else(|| c.to_string()),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{}", *f as i64)
-                    }
-                    Data::Error(e) => format!("#ERR {e}"),
-                    other => other.to_string().trim().to_string(),
-                })
-                .collect();
+            let cells = cells.iter().map(cell_text).collect();
             sheet.push(row, cells)?;
         }
         sheet.finish()
@@ -147,11 +139,36 @@ impl Sheet {
 /// is 100,000 to 200,000).
 pub const MAX_IMPORT_ROWS: usize = 1_000_000;
 
+/// A spreadsheet cell as the text staff typed: dates as YYYY-MM-DD, whole
+/// numbers without ".0", errors marked.
+fn cell_text(c: &calamine::Data) -> String {
+    use calamine::{Data, DataType};
+    match c {
+        Data::DateTime(_) | Data::DateTimeIso(_) => c
+            .as_date()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| c.to_string()),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Error(e) => format!("#ERR {e}"),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+/// Rows of an XLSX sheet read on a thread of their own ([`xlsx::stream`]),
+/// handed over a few hundred rows ahead of the reader.
+fn stream_xlsx<RS: std::io::Read + std::io::Seek + Send + 'static>(
+    rs: RS,
+) -> std::sync::mpsc::Receiver<Result<(usize, Vec<String>), RowError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(256);
+    std::thread::spawn(move || xlsx::stream(rs, &tx));
+    rx
+}
+
 /// A table read from a file a row at a time, so that a year's export of
 /// 200,000 rows never sits in memory whole. CSV is decoded as it is read
 /// (UTF-8, or GB18030 when the file's first 64 KiB are not UTF-8); XLSX is
-/// read by calamine (a zip is not read as a stream) and handed out a row at
-/// a time. Empty rows are skipped; row numbers are as the spreadsheet shows.
+/// read cell by cell on a thread of its own ([`stream_xlsx`]; from a file
+/// on disk, or from memory when the reader cannot seek). Empty rows are skipped; row numbers are as the spreadsheet shows.
 pub struct RowReader {
     header: Vec<String>,
     rows: RowSource,
@@ -163,7 +180,7 @@ enum RowSource {
         csv::StringRecordsIntoIter<Box<dyn std::io::Read + Send>>,
         std::sync::Arc<std::sync::Mutex<Breaks>>,
     ),
-    Xlsx(std::vec::IntoIter<(usize, Vec<String>)>),
+    Xlsx(std::sync::mpsc::Receiver<Result<(usize, Vec<String>), RowError>>),
 }
 
 /// The text's line breaks not yet behind the parser, for row numbers: csv
@@ -232,9 +249,39 @@ impl<R: std::io::Read> std::io::Read for LineBreaks<R> {
 
 impl RowReader {
     pub fn open(path: &std::path::Path) -> Result<RowReader, RowError> {
-        let file = std::fs::File::open(path)
-            .map_err(|e| RowError::new(1, format!("无法读取文件: {e}")))?;
-        RowReader::from_read(file)
+        use std::io::Read;
+        let open = || {
+            std::fs::File::open(path).map_err(|e| RowError::new(1, format!("无法读取文件: {e}")))
+        };
+        let mut magic = [0u8; 4];
+        let zip = open()?.read_exact(&mut magic).is_ok() && &magic == b"PK\x03\x04";
+        if zip {
+            return RowReader::xlsx(stream_xlsx(open()?));
+        }
+        RowReader::from_read(open()?)
+    }
+
+    /// The reader of an XLSX sheet's rows: its header is the first row
+    /// that is not empty.
+    fn xlsx(
+        rows: std::sync::mpsc::Receiver<Result<(usize, Vec<String>), RowError>>,
+    ) -> Result<RowReader, RowError> {
+        let mut header = vec![];
+        for r in rows.iter() {
+            let (_, cells) = r?;
+            if cells.iter().any(|c| !c.is_empty()) {
+                header = cells;
+                break;
+            }
+        }
+        if header.is_empty() {
+            return Err(RowError::new(1, "表格为空"));
+        }
+        Ok(RowReader {
+            header,
+            rows: RowSource::Xlsx(rows),
+            seen: 0,
+        })
     }
 
     /// The same from any reader (a file, or bytes in memory).
@@ -255,12 +302,7 @@ impl RowReader {
         if head.starts_with(b"PK\x03\x04") {
             let mut bytes = head;
             file.read_to_end(&mut bytes).map_err(unreadable)?;
-            let sheet = Sheet::read_xlsx(&bytes)?;
-            return Ok(RowReader {
-                header: sheet.header,
-                rows: RowSource::Xlsx(sheet.rows.into_iter()),
-                seen: 0,
-            });
+            return RowReader::xlsx(stream_xlsx(std::io::Cursor::new(bytes)));
         }
         // UTF-8 unless the first 64 KiB say otherwise (a character cut at
         // the end of them is still UTF-8).
@@ -330,7 +372,10 @@ impl Iterator for RowReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (row, cells) = match &mut self.rows {
-                RowSource::Xlsx(rows) => rows.next()?,
+                RowSource::Xlsx(rows) => match rows.recv().ok()? {
+                    Err(e) => return Some(Err(e)),
+                    Ok(row) => row,
+                },
                 RowSource::Csv(records, breaks) => match records.next()? {
                     Err(e) => return Some(Err(csv_error(e))),
                     Ok(rec) => (
@@ -517,6 +562,122 @@ mod tests {
             (2, vec!["7".to_string(), "2027-12-31".to_string()])
         );
         assert_eq!(s.rows[1].0, 4);
+        // The same rows streamed, from memory and from a file on disk.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        for reader in [
+            RowReader::from_read(std::io::Cursor::new(bytes.clone())).unwrap(),
+            RowReader::open(&path).unwrap(),
+        ] {
+            assert_eq!(reader.header(), ["编号", "期限"]);
+            // (A streamed row ends at its last cell; the sheet's are padded.)
+            let trim = |(n, mut cells): (usize, Vec<String>)| {
+                while cells.last().is_some_and(String::is_empty) {
+                    cells.pop();
+                }
+                (n, cells)
+            };
+            let rows: Vec<_> = reader.map(Result::unwrap).map(trim).collect();
+            assert_eq!(rows, s.rows.iter().cloned().map(trim).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_streamed_xlsx_reads_as_calamine_reads_it() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+        let money = rust_xlsxwriter::Format::new().set_num_format("#,##0.00");
+        for (c, h) in ["编号", "内容", "金额", "日期", "是否", "整数"]
+            .iter()
+            .enumerate()
+        {
+            ws.write(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=300u32 {
+            ws.write(r, 0, format!("GD{r:05}")).unwrap();
+            ws.write(r, 1, format!("市民来电反映：A&B <小区> “路灯” {r}"))
+                .unwrap();
+            ws.write_number_with_format(r, 2, r as f64 * 1.25, &money)
+                .unwrap();
+            let d = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                2026,
+                1 + (r % 12) as u8,
+                1 + (r % 28) as u8,
+            )
+            .unwrap();
+            ws.write_datetime_with_format(r, 3, &d, &date).unwrap();
+            ws.write(r, 4, r % 2 == 0).unwrap();
+            if r % 7 != 0 {
+                ws.write(r, 5, r as f64).unwrap();
+            }
+        }
+        // A row far down after a gap, and a time of day.
+        ws.write(400, 1, "最后一行").unwrap();
+        let t = rust_xlsxwriter::ExcelDateTime::parse_from_str("2026-07-03 09:15:00").unwrap();
+        let dt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
+        ws.write_datetime_with_format(401, 3, &t, &dt).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let trim = |(n, mut cells): (usize, Vec<String>)| {
+            while cells.last().is_some_and(String::is_empty) {
+                cells.pop();
+            }
+            (n, cells)
+        };
+        let calamine: Vec<_> = Sheet::read(&bytes)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(trim)
+            .collect();
+        let streamed: Vec<_> = RowReader::from_read(std::io::Cursor::new(bytes))
+            .unwrap()
+            .map(|r| trim(r.unwrap()))
+            .collect();
+        assert_eq!(streamed.len(), calamine.len());
+        let (last, rest) = streamed.split_last().unwrap();
+        assert_eq!(rest, &calamine[..calamine.len() - 1]);
+        assert_eq!(rest[0].1[1], "市民来电反映：A&B <小区> “路灯” 1");
+        // calamine gives a date only; the stream keeps the time of day.
+        assert_eq!(
+            last,
+            &(
+                402,
+                vec![
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "2026-07-03 09:15:00".into()
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn a_year_of_rows_streams_from_xlsx_in_order() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write(0, 0, "工单编号").unwrap();
+        ws.write(0, 1, "诉求内容").unwrap();
+        for r in 1..=5_000u32 {
+            ws.write(r, 0, format!("GD{r:06}")).unwrap();
+            if r % 100 != 0 {
+                // Every hundredth row has no content: a gap inside the row.
+                ws.write(r, 1, format!("第{r}号来电")).unwrap();
+            }
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        let rows: Vec<_> = RowReader::from_read(std::io::Cursor::new(bytes))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 5_000);
+        assert_eq!(rows[41], (43, vec!["GD000042".into(), "第42号来电".into()]));
+        assert_eq!(rows[99], (101, vec!["GD000100".into()]));
+        // A broken sheet ends the rows with an error, never a panic.
+        let mut broken = RowReader::from_read(std::io::Cursor::new(b"PK\x03\x04xx".to_vec()));
+        assert!(broken.as_mut().map(|r| r.next()).is_err());
     }
 
     #[test]
