@@ -169,6 +169,28 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
         .await;
     assert_eq!(s, 404, "a merged topic is no longer there to rename");
 
+    // The lamps go to the 建议清单 as one entry citing their topic.
+    let listed = ok(leader
+        .post(
+            "/api/upstream/list",
+            json!({"topics": [[c, "区住房和城乡建设局"]]}),
+        )
+        .await)
+    .await;
+    assert_eq!(listed["listed"], tc["count"], "{listed}");
+    let queue = ok(leader
+        .get("/api/upstream/suggestions?status=listed&department=区住房和城乡建设局&per=1")
+        .await)
+    .await;
+    assert_eq!(queue["found"], tc["count"]);
+    let (s, _) = leader
+        .post(
+            "/api/upstream/list",
+            json!({"topics": [[c, "区住房和城乡建设局"]]}),
+        )
+        .await;
+    assert_eq!(s, 409, "nothing left to list");
+
     // A department's project cites the heating topic: its 民意指数.
     ok(leader
         .post("/api/upstream/advance", json!({"note": "征集结束"}))
@@ -253,7 +275,13 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
         .text()
         .await
         .unwrap();
-    for kind in ["topic.name", "topic.rename", "topic.merge", "topic.split"] {
+    for kind in [
+        "topic.name",
+        "topic.rename",
+        "topic.merge",
+        "topic.split",
+        "topic.list",
+    ] {
         assert!(
             log.contains(&format!("\"kind\":\"{kind}\"")),
             "{kind} is audited"

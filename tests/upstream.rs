@@ -382,6 +382,58 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         )
         .await)
     .await;
+    ok(member
+        .post(
+            "/api/upstream/opinions",
+            json!({"source": "deputy", "author": "人大代表 李明", "text": "希望公开各项目的进度"}),
+        )
+        .await)
+    .await;
+    // The lists of opinions and projects: found by words, filtered, paged.
+    let all = ok(leader.get("/api/upstream/opinions").await).await;
+    assert_eq!(
+        (all["total"].as_u64(), all["found"].as_u64()),
+        (Some(2), Some(2)),
+        "{all}"
+    );
+    let open = ok(leader.get("/api/upstream/opinions?answered=false").await).await;
+    assert_eq!(
+        open["opinions"][0]["text"], "希望公开各项目的进度",
+        "{open}"
+    );
+    let found = ok(leader
+        .get(&format!("/api/upstream/opinions?project={d}&q=明厨亮灶"))
+        .await)
+    .await;
+    assert_eq!(found["found"], 1, "{found}");
+    let canteen = ok(leader.get("/api/upstream/projects?q=学校%20食堂").await).await;
+    assert_eq!(canteen["found"], 1, "{canteen}");
+    assert_eq!(canteen["projects"][0]["id"], d);
+    let by_unit = ok(leader
+        .get("/api/upstream/projects?department=区教育局&category=教育")
+        .await)
+    .await;
+    assert!(
+        by_unit["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["doc"]["lead_unit"] == "区教育局"),
+        "{by_unit}"
+    );
+    let total = ok(leader.get("/api/upstream/projects").await).await["total"]
+        .as_u64()
+        .unwrap();
+    let second = ok(leader.get("/api/upstream/projects?per=1&page=2").await).await;
+    assert_eq!(
+        (
+            second["projects"].as_array().unwrap().len(),
+            second["found"].as_u64()
+        ),
+        (1, Some(total))
+    );
+    let (s, j) = leader.get("/api/upstream/projects?status=nonsense").await;
+    assert_eq!((s, j["code"].as_str()), (400, Some("bad_request")), "{j}");
     let mut revised = fixed.clone();
     revised["content"] = json!("提升5所学校食堂，同步实施明厨亮灶");
     revised["investment_yuan"] = json!(3_200_000);

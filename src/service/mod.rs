@@ -16,6 +16,7 @@ pub mod auth;
 pub mod export;
 pub mod hall;
 pub mod import;
+pub mod lists;
 pub mod paper;
 pub mod present;
 pub mod public;

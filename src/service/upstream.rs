@@ -11,8 +11,7 @@ use crate::error::{Code, Error, Result};
 use crate::hall::StaffRole;
 use crate::sheets::{cell, Sheet};
 use crate::store::{
-    DraftRow, ProjectRow, Staff, StoreError, SuggestionCounts, SuggestionFilter, SuggestionPage,
-    UpTx, YearRow,
+    DraftRow, Staff, StoreError, SuggestionCounts, SuggestionFilter, SuggestionPage, UpTx, YearRow,
 };
 use crate::upstream::model::*;
 use crate::upstream::stage::{Action, GroupRole, Stage};
@@ -172,17 +171,17 @@ pub struct Entered {
 #[serde(deny_unknown_fields)]
 pub struct ListReq {
     /// (suggestion id, department)
+    #[serde(default)]
     pub assign: Vec<(i64, String)>,
+    /// (热点专题 id, department): the topic's calls not yet listed go to
+    /// the department as one entry that cites the topic.
+    #[serde(default)]
+    pub topics: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Listed {
     pub listed: usize,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ProjectList {
-    pub projects: Vec<ProjectRow>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -397,7 +396,11 @@ impl Services {
     pub async fn compile_list(&self, me: &Staff, req: ListReq) -> Result<Listed> {
         let listed = self
             .change(me, Action::CompileList, None, move |u| {
-                u.compile_list(&req.assign)
+                let mut n = u.compile_list(&req.assign)?;
+                for (topic, dept) in &req.topics {
+                    n += u.list_topic(*topic, dept)?;
+                }
+                Ok(n)
             })
             .await?;
         Ok(Listed { listed })
@@ -428,11 +431,6 @@ impl Services {
             })
             .await?;
         Ok(Imported { imported })
-    }
-
-    pub async fn projects(&self) -> Result<ProjectList> {
-        let projects = self.store.upstream_read(|r| r.projects()).await?;
-        Ok(ProjectList { projects })
     }
 
     /// 初选申报: a department declares for itself.

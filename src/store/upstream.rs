@@ -763,12 +763,26 @@ impl UpRead<'_> {
     }
 
     pub fn opinions(&self, project: Option<i64>) -> Result<Vec<OpinionRow>, StoreError> {
+        self.opinions_in(project, None)
+    }
+
+    /// The current year's opinions (a project's, if named).
+    pub fn opinions_of_year(&self, project: Option<i64>) -> Result<Vec<OpinionRow>, StoreError> {
+        let year = self.year()?.map(|y| y.year);
+        self.opinions_in(project, year)
+    }
+
+    fn opinions_in(
+        &self,
+        project: Option<i64>,
+        year: Option<u32>,
+    ) -> Result<Vec<OpinionRow>, StoreError> {
         let mut st = self.c.prepare(
             "SELECT id, project_id, source, author, text, response, adopted FROM opinions
-             WHERE (?1 IS NULL OR project_id = ?1) ORDER BY id",
+             WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR year = ?2) ORDER BY id",
         )?;
         let rows = st
-            .query_map([project], |r| {
+            .query_map(params![project, year], |r| {
                 let source: String = r.get(2)?;
                 let label = serde_json::from_value::<OpinionSource>(Value::String(source.clone()))
                     .map(|s| s.label_zh())

@@ -159,7 +159,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(upstream::import_majors),
         )
         .route("/api/upstream/drafts", post(upstream::save_draft))
-        .route("/api/upstream/opinions", post(upstream::add_opinion))
+        .route(
+            "/api/upstream/opinions",
+            get(upstream::opinions).post(upstream::add_opinion),
+        )
         .route(
             "/api/upstream/opinions/{id}/respond",
             post(upstream::respond),

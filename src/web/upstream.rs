@@ -8,6 +8,7 @@ use crate::error::{Code, Error};
 use crate::hall::StaffRole;
 use crate::service::hall::{Created, Imported};
 use crate::service::import::*;
+use crate::service::lists::*;
 use crate::service::public::*;
 use crate::service::topics::*;
 use crate::service::upstream::*;
@@ -173,9 +174,22 @@ pub async fn import_majors(
     Ok(Json(st.import_majors(&me, b).await?))
 }
 
-pub async fn projects(State(st): St, h: HeaderMap) -> ApiResult<Json<ProjectList>> {
+pub async fn projects(
+    State(st): St,
+    h: HeaderMap,
+    Q(q): Q<ProjectQuery>,
+) -> ApiResult<Json<ProjectList>> {
     reader(&st, &h, VIEWERS).await?;
-    Ok(Json(st.projects().await?))
+    Ok(Json(st.projects(q).await?))
+}
+
+pub async fn opinions(
+    State(st): St,
+    h: HeaderMap,
+    Q(q): Q<OpinionQuery>,
+) -> ApiResult<Json<OpinionList>> {
+    reader(&st, &h, VIEWERS).await?;
+    Ok(Json(st.opinions(q).await?))
 }
 
 /// 初选申报: a department declares for itself.

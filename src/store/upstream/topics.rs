@@ -268,6 +268,34 @@ impl UpTx<'_> {
         Ok(new)
     }
 
+    /// 建议清单: the calls of topic `id` not yet listed go to `department`,
+    /// as one entry citing the topic; returns how many.
+    pub fn list_topic(&mut self, id: i64, department: &str) -> Result<usize, StoreError> {
+        self.require(Action::CompileList)?;
+        let name = self.read().live_topic(id)?;
+        let department = department.trim();
+        if department.is_empty() {
+            return Err(StoreError::invalid("请填写承办部门"));
+        }
+        let n = self.tx.execute(
+            "UPDATE suggestions SET status = 'listed', department = ?2
+             WHERE status = 'received' AND id IN (SELECT suggestion_id FROM hot_topic_members WHERE topic_id = ?1)",
+            params![id, department],
+        )?;
+        if n == 0 {
+            return Err(StoreError::conflict(format!(
+                "专题“{name}”中没有待列入清单的诉求"
+            )));
+        }
+        self.event(
+            "topic.list",
+            &format!("topic:{id}"),
+            Some(json!({"status": "received"})),
+            Some(json!({"status": "listed", "department": department, "name": name, "calls": n})),
+        )?;
+        Ok(n)
+    }
+
     /// Project `project` cites `topics` (live topics of the current year).
     pub(super) fn cite_topics(&mut self, project: i64, topics: &[i64]) -> Result<(), StoreError> {
         for &t in topics {
