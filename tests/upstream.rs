@@ -503,6 +503,7 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         .await)
     .await;
     attest_and_publish(&mishu, round_id).await;
+    after_the_vote(&base, d, a, &jiaoyu, &zhujian, &leader, &mishu).await;
 
     // Once published, the public year says what the vote decided — not
     // "候选项目" for every project any more.
@@ -1095,4 +1096,167 @@ async fn a_new_year_starts_with_its_own_list_and_counts() {
     );
     let this = ok(leader.get("/api/upstream/suggestions").await).await;
     assert_eq!(this["total"], 10);
+}
+
+/// 实施与监督 of the decided canteen (`d`): the plan, a late milestone, the
+/// working group's check, reports, a suspension only by decision, an
+/// inspection and its answer — and who may not do what. `a` was not decided.
+async fn after_the_vote(
+    base: &str,
+    d: i64,
+    a: i64,
+    jiaoyu: &common::app::StaffClient,
+    zhujian: &common::app::StaffClient,
+    leader: &common::app::StaffClient,
+    mishu: &common::app::StaffClient,
+) {
+    let view = |j: &Value| -> Value {
+        j["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["project_id"] == d)
+            .cloned()
+            .unwrap()
+    };
+    let all = ok(leader.get("/api/follow").await).await;
+    assert_eq!(
+        all["projects"].as_array().unwrap().len(),
+        1,
+        "only what the vote decided: {all}"
+    );
+    let plan = json!({"lead_unit": "区教育局", "targets": "提升5所学校食堂，实施明厨亮灶",
+        "milestones": [{"name": "完成设计", "due": "2020-01-31"}, {"name": "完成施工", "due": "2099-09-30"}],
+        "budget_yuan": 3_200_000, "funding_source": "区级财政", "responsible": "区教育局 王主任"});
+    let (s, _) = zhujian
+        .put(&format!("/api/follow/{d}/plan"), plan.clone())
+        .await;
+    assert_eq!(s, 403, "only the lead department plans its project");
+    let (s, _) = jiaoyu
+        .put(&format!("/api/follow/{a}/plan"), plan.clone())
+        .await;
+    assert!(
+        s == 403 || s == 409,
+        "a project the vote did not decide has no plan: {s}"
+    );
+    let mut lacking = plan.clone();
+    lacking["responsible"] = json!("");
+    let (s, j) = jiaoyu.put(&format!("/api/follow/{d}/plan"), lacking).await;
+    assert_eq!(s, 422, "{j}");
+    assert!(j["error"].as_str().unwrap().contains("责任人"), "{j}");
+    let (s, _) = jiaoyu
+        .post(
+            &format!("/api/follow/{d}/reports"),
+            json!({"as_of": "2027-01-31", "percent": 5, "spent_yuan": 0, "done": "开始"}),
+        )
+        .await;
+    assert_eq!(s, 409, "no report before a plan");
+    ok(jiaoyu.put(&format!("/api/follow/{d}/plan"), plan).await).await;
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    assert_eq!(
+        (v["state"].as_str(), v["plan_checked"].as_bool()),
+        (Some("late"), Some(false)),
+        "{v}"
+    );
+    assert_eq!(v["late"][0]["name"], "完成设计");
+    ok(leader
+        .post(&format!("/api/follow/{d}/plan/check"), json!({}))
+        .await)
+    .await;
+    let r = json!({"as_of": "2027-04-30", "percent": 30, "spent_yuan": 900_000, "done": "设计完成，开始施工", "milestones_met": [0]});
+    ok(jiaoyu
+        .post(&format!("/api/follow/{d}/reports"), r.clone())
+        .await)
+    .await;
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    assert_eq!(
+        (
+            v["state"].as_str(),
+            v["percent"].as_u64(),
+            v["plan_checked"].as_bool()
+        ),
+        (Some("on_track"), Some(30), Some(true)),
+        "{v}"
+    );
+    // 暂缓 only by the 人大常委会's decision, with its number and notice.
+    let pause = json!({"state": "suspended", "date": "2027-05-10", "document_no": "石人常〔2027〕12号", "notice": "因选址调整，学校食堂提升项目暂缓实施"});
+    let (s, _) = jiaoyu
+        .post(&format!("/api/follow/{d}/decisions"), pause.clone())
+        .await;
+    assert_eq!(s, 403, "a department cannot suspend its own project");
+    let mut no_number = pause.clone();
+    no_number["document_no"] = json!(" ");
+    let (s, j) = mishu
+        .post(&format!("/api/follow/{d}/decisions"), no_number)
+        .await;
+    assert_eq!(s, 422, "{j}");
+    let (s, _) = mishu
+        .post(
+            &format!("/api/follow/{d}/decisions"),
+            json!({"state": "done", "date": "2027-05-10", "document_no": "x", "notice": "x"}),
+        )
+        .await;
+    assert_eq!(s, 422, "done is reported, not decided");
+    ok(mishu
+        .post(&format!("/api/follow/{d}/decisions"), pause)
+        .await)
+    .await;
+    ok(jiaoyu.post(&format!("/api/follow/{d}/reports"), r).await).await;
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    assert_eq!(
+        v["state"], "suspended",
+        "a report does not lift a suspension: {v}"
+    );
+    assert_eq!(
+        v["decisions"][0]["notice"],
+        "因选址调整，学校食堂提升项目暂缓实施"
+    );
+    // 监督: an inspection with a 督办建议, answered once.
+    let i = ok(mishu
+        .post(&format!("/api/follow/{d}/inspections"), json!({"date": "2027-06-15", "group": "区人大教科文卫工委视察组（代表 李明、张华）",
+            "place": "第一中学食堂", "findings": "设计已完成，尚未开工", "suggestion": "尽快明确选址，恢复施工"}))
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    assert_eq!(v["open_items"], 1);
+    let (s, _) = zhujian
+        .post(
+            &format!("/api/follow/inspections/{i}/answer"),
+            json!({"answer": "好"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    ok(jiaoyu
+        .post(
+            &format!("/api/follow/inspections/{i}/answer"),
+            json!({"answer": "已完成选址论证，7月恢复施工"}),
+        )
+        .await)
+    .await;
+    let (s, _) = jiaoyu
+        .post(
+            &format!("/api/follow/inspections/{i}/answer"),
+            json!({"answer": "再答"}),
+        )
+        .await;
+    assert_eq!(s, 409, "answered once");
+    // The public sees the same.
+    let public: Value = reqwest::get(format!("{base}/api/public/follow"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pv = view(&public);
+    assert_eq!(
+        (pv["state"].as_str(), pv["open_items"].as_u64()),
+        (Some("suspended"), Some(0)),
+        "{pv}"
+    );
+    assert_eq!(
+        pv["inspections"][0]["answer"],
+        "已完成选址论证，7月恢复施工"
+    );
 }

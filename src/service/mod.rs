@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 pub mod auth;
 pub mod export;
+pub mod follow;
 pub mod hall;
 pub mod import;
 pub mod lists;

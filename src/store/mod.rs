@@ -33,9 +33,9 @@ pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
-    ChannelCount, Count, DraftProject, DraftRow, History, ImportedRow, NamedTopic, OpinionRow,
-    ProjectRow, SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount,
-    UpRead, UpTx, Voice, YearRow,
+    ChannelCount, Count, DraftProject, DraftRow, FollowRecord, History, ImportedRow, InspectionRow,
+    NamedTopic, OpinionRow, ProjectRow, SuggestionCounts, SuggestionFilter, SuggestionPage,
+    SuggestionRow, TownCount, UpRead, UpTx, Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_search.sql"),
     include_str!("../../migrations/0007_import.sql"),
     include_str!("../../migrations/0008_topics.sql"),
+    include_str!("../../migrations/0009_follow.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

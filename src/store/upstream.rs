@@ -5,6 +5,7 @@
 //! [`crate::upstream`]; this is only their SQL.
 
 mod change;
+mod follow;
 mod topics;
 use super::hall::insert_round;
 use super::{Store, StoreError};
@@ -14,6 +15,7 @@ use crate::hall::RoundDraft;
 use crate::upstream::audit::{Event, Tip};
 use crate::upstream::model::*;
 use crate::upstream::stage::{allowed, Action, GroupRole, Stage};
+pub use follow::{FollowRecord, InspectionRow};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};

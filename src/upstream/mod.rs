@@ -4,6 +4,7 @@
 //! ([`audit`]); the web edge takes the forms.
 
 pub mod audit;
+pub mod follow;
 pub mod hot;
 pub mod model;
 pub mod stage;

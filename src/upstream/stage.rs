@@ -101,6 +101,8 @@ pub enum Action {
     ManageGroup,
     /// 热点专题: name, merge and split the hot topics found.
     CurateTopics,
+    /// 实施方案: check a decided project's implementation plan.
+    CheckPlan,
 }
 
 impl Action {
@@ -124,6 +126,7 @@ impl Action {
             Action::Advance => "进入下一阶段",
             Action::ManageGroup => "管理工作组成员",
             Action::CurateTopics => "整理热点专题",
+            Action::CheckPlan => "审核实施方案",
         }
     }
 
@@ -135,7 +138,8 @@ impl Action {
             Action::ImportHotline
             | Action::Advance
             | Action::ManageGroup
-            | Action::CurateTopics => &Stage::ALL,
+            | Action::CurateTopics
+            | Action::CheckPlan => &Stage::ALL,
             Action::CompileList => &[Collect, Declare],
             Action::Declare => &[Declare],
             Action::Assess | Action::Exclude | Action::Merge => &[Review],

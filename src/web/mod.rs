@@ -21,6 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 mod assets;
 mod auth;
 pub mod error;
+mod follow;
 mod hall;
 mod pages;
 mod paper;
@@ -174,6 +175,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/public/suggestions", post(upstream::public_suggest))
         .route("/api/public/track/{no}", get(upstream::public_track))
         .route("/api/public/year", get(upstream::public_year))
+        .route("/api/public/follow", get(follow::public))
+        .route("/api/follow", get(follow::list))
+        .route("/api/follow/{id}/plan", put(follow::plan))
+        .route("/api/follow/{id}/plan/check", post(follow::check))
+        .route("/api/follow/{id}/reports", post(follow::report))
+        .route("/api/follow/{id}/decisions", post(follow::decision))
+        .route("/api/follow/{id}/inspections", post(follow::inspection))
+        .route("/api/follow/inspections/{id}/answer", post(follow::answer))
         .route("/api/public/projects/{id}/history", get(upstream::history))
         .route("/public/audit.jsonl", get(upstream::audit_log))
         .fallback(error::no_route)

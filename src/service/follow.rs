@@ -1,0 +1,256 @@
+//! 实施与监督 after the vote: each decided project's plan, progress, status,
+//! the 人大常委会's decisions and the deputies' inspections — who may do
+//! what (the lead department its own project; the working group checks
+//! plans; the 人大常委会's office, the secretariat, records decisions and
+//! inspections), each change one transaction with its audit event.
+
+use super::upstream::actor;
+use super::Services;
+use crate::core::record::{Date, Timestamp};
+use crate::error::{Error, Result};
+use crate::hall::StaffRole;
+use crate::store::{InspectionRow, ProjectRow, Staff};
+use crate::upstream::follow::{self, Decision, Inspection, Milestone, Plan, Report, State};
+use crate::upstream::stage::Action;
+use serde::{Deserialize, Serialize};
+
+/// What the vote decided: a project the deputies made a 民生实事项目.
+const DECIDED: &str = "确定为民生实事项目";
+
+#[derive(Debug, Serialize)]
+pub struct DatedReport {
+    pub at: String,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DatedDecision {
+    pub at: String,
+    pub state_label: &'static str,
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// One decided project after the vote, as staff and the public see it.
+#[derive(Debug, Serialize)]
+pub struct FollowView {
+    pub project_id: i64,
+    pub candidate_id: Option<String>,
+    pub name: String,
+    pub department: String,
+    pub state: State,
+    pub state_label: &'static str,
+    pub plan: Option<Plan>,
+    pub plan_checked: bool,
+    /// The last report's figures (0 before any).
+    pub percent: u8,
+    pub spent_yuan: u64,
+    /// The plan's milestones met (by place), and those past their date unmet.
+    pub milestones_met: Vec<usize>,
+    pub late: Vec<Milestone>,
+    pub reports: Vec<DatedReport>,
+    pub decisions: Vec<DatedDecision>,
+    pub inspections: Vec<InspectionRow>,
+    /// 督办建议 not yet answered.
+    pub open_items: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FollowList {
+    /// The day the statuses are as of.
+    pub today: Date,
+    pub projects: Vec<FollowView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Recorded {
+    pub id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerReq {
+    pub answer: String,
+}
+
+fn today() -> Result<Date> {
+    let now = Timestamp::now_beijing();
+    Date::parse(&now.as_str()[..10]).map_err(Error::internal)
+}
+
+impl Services {
+    /// The projects the published votes decided.
+    async fn decided(&self) -> Result<Vec<ProjectRow>> {
+        let outcomes = self.vote_outcomes().await?;
+        let projects = self.store.upstream_read(|r| r.projects()).await?;
+        Ok(projects
+            .into_iter()
+            .filter(|p| {
+                p.candidate_id
+                    .as_ref()
+                    .is_some_and(|c| outcomes.get(c) == Some(&DECIDED))
+            })
+            .collect())
+    }
+
+    /// A decided project that `me` may act on: the lead department its own.
+    async fn decided_project(&self, id: i64, me: &Staff) -> Result<ProjectRow> {
+        let p = self
+            .decided()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Error::conflict("该项目不是票决确定的民生实事项目"))?;
+        if me.role == StaffRole::Department && p.department != me.display_name {
+            return Err(Error::forbidden());
+        }
+        Ok(p)
+    }
+
+    pub async fn follow(&self) -> Result<FollowList> {
+        let today = today()?;
+        let mut out = vec![];
+        for p in self.decided().await? {
+            let id = p.id;
+            let rec = self
+                .store
+                .upstream_read(move |r| r.follow_record(id))
+                .await?;
+            let mut met: Vec<usize> = rec
+                .reports
+                .iter()
+                .flat_map(|(_, r)| r.milestones_met.iter().copied())
+                .collect();
+            met.sort_unstable();
+            met.dedup();
+            let last_report = rec.reports.last();
+            let last_decision = rec.decisions.last().map(|(at, d)| {
+                (
+                    d,
+                    last_report.is_none_or(|(r_at, _)| at.as_str() > r_at.as_str()),
+                )
+            });
+            let state = follow::state(
+                rec.plan.as_ref(),
+                last_report.map(|(_, r)| r),
+                &met,
+                last_decision,
+                &today,
+            );
+            let late = rec
+                .plan
+                .as_ref()
+                .map(|plan| {
+                    follow::late(plan, &met, &today)
+                        .into_iter()
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(FollowView {
+                project_id: p.id,
+                candidate_id: p.candidate_id,
+                name: p.doc.name,
+                department: p.department,
+                state,
+                state_label: state.label_zh(),
+                plan_checked: rec.checked.is_some(),
+                plan: rec.plan,
+                percent: last_report.map_or(0, |(_, r)| r.percent),
+                spent_yuan: last_report.map_or(0, |(_, r)| r.spent_yuan),
+                milestones_met: met,
+                late,
+                reports: rec
+                    .reports
+                    .into_iter()
+                    .map(|(at, report)| DatedReport { at, report })
+                    .collect(),
+                decisions: rec
+                    .decisions
+                    .into_iter()
+                    .map(|(at, decision)| DatedDecision {
+                        at,
+                        state_label: decision.state.label_zh(),
+                        decision,
+                    })
+                    .collect(),
+                open_items: rec
+                    .inspections
+                    .iter()
+                    .filter(|i| i.inspection.suggestion.is_some() && i.answer.is_none())
+                    .count(),
+                inspections: rec.inspections,
+            });
+        }
+        Ok(FollowList {
+            today,
+            projects: out,
+        })
+    }
+
+    /// 实施方案, by the lead department (a revision is checked again).
+    pub async fn set_plan(&self, me: &Staff, id: i64, plan: Plan) -> Result<()> {
+        self.decided_project(id, me).await?;
+        self.store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.set_plan(id, &plan)
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn check_plan(&self, me: &Staff, id: i64) -> Result<()> {
+        self.decided_project(id, me).await?;
+        self.change(me, Action::CheckPlan, None, move |u| u.check_plan(id))
+            .await
+    }
+
+    pub async fn add_report(&self, me: &Staff, id: i64, report: Report) -> Result<Recorded> {
+        self.decided_project(id, me).await?;
+        let id = self
+            .store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.add_report(id, &report)
+            })
+            .await?;
+        Ok(Recorded { id })
+    }
+
+    /// 调整 / 暂缓 / 终止: only as the 人大常委会 decided, with its notice.
+    pub async fn add_decision(&self, me: &Staff, id: i64, d: Decision) -> Result<()> {
+        self.decided_project(id, me).await?;
+        self.store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.add_decision(id, &d)
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_inspection(&self, me: &Staff, id: i64, i: Inspection) -> Result<Recorded> {
+        self.decided_project(id, me).await?;
+        let id = self
+            .store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.add_inspection(id, &i)
+            })
+            .await?;
+        Ok(Recorded { id })
+    }
+
+    /// The lead department answers a 督办建议.
+    pub async fn answer_inspection(&self, me: &Staff, id: i64, req: AnswerReq) -> Result<()> {
+        let project = self
+            .store
+            .upstream_read(move |r| r.inspection_project(id))
+            .await?;
+        self.decided_project(project, me).await?;
+        self.store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.answer_inspection(id, &req.answer)
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! 实施与监督: plans, progress reports, decisions and inspections of the
+//! decided projects, each change with its event. Whether a project was
+//! decided, and who may act on it, the service checks; the rules are in
+//! [`crate::upstream::follow`].
+
+use super::*;
+use crate::upstream::follow::{Decision, Inspection, Plan, Report};
+
+/// An inspection and the department's answer to its 督办建议.
+#[derive(Clone, Debug, Serialize)]
+pub struct InspectionRow {
+    pub id: i64,
+    pub at: String,
+    #[serde(flatten)]
+    pub inspection: Inspection,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+}
+
+/// Everything recorded after the vote about one project.
+#[derive(Clone, Debug, Default)]
+pub struct FollowRecord {
+    pub plan: Option<Plan>,
+    /// Who checked the plan, and when (the working group).
+    pub checked: Option<(String, String)>,
+    /// (when recorded, the report), oldest first.
+    pub reports: Vec<(String, Report)>,
+    pub decisions: Vec<(String, Decision)>,
+    pub inspections: Vec<InspectionRow>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(corrupt)
+}
+
+impl UpRead<'_> {
+    pub fn follow_record(&self, project: i64) -> Result<FollowRecord, StoreError> {
+        let mut out = FollowRecord::default();
+        if let Some((doc, by, at)) = self
+            .c
+            .query_row(
+                "SELECT doc, checked_by, checked_at FROM follow_plans WHERE project_id = ?1",
+                [project],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()?
+        {
+            out.plan = Some(parse(&doc)?);
+            out.checked = by.zip(at);
+        }
+        let mut st = self.c.prepare_cached(
+            "SELECT at, doc FROM follow_reports WHERE project_id = ?1 ORDER BY id",
+        )?;
+        for row in st.query_map([project], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (at, doc) = row?;
+            out.reports.push((at, parse(&doc)?));
+        }
+        let mut st = self.c.prepare_cached(
+            "SELECT at, doc FROM follow_decisions WHERE project_id = ?1 ORDER BY id",
+        )?;
+        for row in st.query_map([project], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (at, doc) = row?;
+            out.decisions.push((at, parse(&doc)?));
+        }
+        let mut st = self.c.prepare_cached(
+            "SELECT id, at, doc, answer, answered_at FROM inspections WHERE project_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([project], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (id, at, doc, answer, answered_at) in rows {
+            out.inspections.push(InspectionRow {
+                id,
+                at,
+                inspection: parse(&doc)?,
+                answer,
+                answered_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The project an inspection is about.
+    pub fn inspection_project(&self, id: i64) -> Result<i64, StoreError> {
+        self.c
+            .query_row(
+                "SELECT project_id FROM inspections WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound("视察记录"))
+    }
+}
+
+impl UpTx<'_> {
+    /// The lead department's plan, new or revised (a revised plan is to be
+    /// checked again).
+    pub fn set_plan(&mut self, project: i64, plan: &Plan) -> Result<(), StoreError> {
+        if !plan.problems().is_empty() {
+            return Err(invalid(&plan.problems()));
+        }
+        let before = self.read().follow_record(project)?.plan;
+        self.tx.execute(
+            "INSERT INTO follow_plans (project_id, doc) VALUES (?1, ?2)
+             ON CONFLICT (project_id) DO UPDATE SET doc = excluded.doc, checked_by = NULL, checked_at = NULL",
+            params![project, to_canonical_string(plan)],
+        )?;
+        self.event(
+            "follow.plan",
+            &format!("project:{project}"),
+            before.map(|p| to_value(&p)),
+            Some(to_value(plan)),
+        )
+    }
+
+    /// The working group has checked the plan.
+    pub fn check_plan(&mut self, project: i64) -> Result<(), StoreError> {
+        let (actor, at) = (self.actor.clone(), self.at.as_str().to_string());
+        let n = self.tx.execute(
+            "UPDATE follow_plans SET checked_by = ?2, checked_at = ?3 WHERE project_id = ?1",
+            params![project, actor, at],
+        )?;
+        if n == 0 {
+            return Err(StoreError::conflict("该项目还没有实施方案"));
+        }
+        self.event(
+            "follow.plan_check",
+            &format!("project:{project}"),
+            None,
+            Some(json!({"checked": true})),
+        )
+    }
+
+    pub fn add_report(&mut self, project: i64, report: &Report) -> Result<i64, StoreError> {
+        let Some(plan) = self.read().follow_record(project)?.plan else {
+            return Err(StoreError::conflict("请先填报实施方案"));
+        };
+        let problems = report.problems(&plan);
+        if !problems.is_empty() {
+            return Err(invalid(&problems));
+        }
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "INSERT INTO follow_reports (project_id, doc, at) VALUES (?1, ?2, ?3)",
+            params![project, to_canonical_string(report), at],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.event(
+            "follow.report",
+            &format!("project:{project}"),
+            None,
+            Some(to_value(report)),
+        )?;
+        Ok(id)
+    }
+
+    pub fn add_decision(&mut self, project: i64, d: &Decision) -> Result<(), StoreError> {
+        if !d.problems().is_empty() {
+            return Err(invalid(&d.problems()));
+        }
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "INSERT INTO follow_decisions (project_id, doc, at) VALUES (?1, ?2, ?3)",
+            params![project, to_canonical_string(d), at],
+        )?;
+        self.event(
+            "follow.decision",
+            &format!("project:{project}"),
+            None,
+            Some(to_value(d)),
+        )
+    }
+
+    pub fn add_inspection(&mut self, project: i64, i: &Inspection) -> Result<i64, StoreError> {
+        if !i.problems().is_empty() {
+            return Err(invalid(&i.problems()));
+        }
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "INSERT INTO inspections (project_id, doc, at) VALUES (?1, ?2, ?3)",
+            params![project, to_canonical_string(i), at],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.event(
+            "follow.inspect",
+            &format!("project:{project}"),
+            None,
+            Some(json!({"inspection": id, "doc": i})),
+        )?;
+        Ok(id)
+    }
+
+    /// The department answers an inspection's 督办建议, once.
+    pub fn answer_inspection(&mut self, id: i64, answer: &str) -> Result<(), StoreError> {
+        let answer = answer.trim();
+        if answer.is_empty() || answer.chars().count() > 2000 {
+            return Err(StoreError::invalid("请填写答复（至多 2000 字）"));
+        }
+        let project = self.read().inspection_project(id)?;
+        let record = self.read().follow_record(project)?;
+        let Some(row) = record.inspections.iter().find(|r| r.id == id) else {
+            return Err(StoreError::NotFound("视察记录"));
+        };
+        if row.inspection.suggestion.is_none() {
+            return Err(StoreError::conflict("这次视察没有督办建议"));
+        }
+        if row.answer.is_some() {
+            return Err(StoreError::conflict("督办建议已经答复"));
+        }
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "UPDATE inspections SET answer = ?2, answered_at = ?3 WHERE id = ?1",
+            params![id, answer, at],
+        )?;
+        self.event(
+            "follow.answer",
+            &format!("project:{project}"),
+            None,
+            Some(json!({"inspection": id, "answer": answer})),
+        )
+    }
+}

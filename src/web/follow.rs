@@ -1,0 +1,90 @@
+//! 实施与监督 (HTTP): the decided projects after the vote, for staff and
+//! the public; plans, reports, decisions, inspections and answers.
+
+use super::auth::{changer, reader};
+use super::error::{ApiResult, Body, P};
+use super::St;
+use crate::hall::StaffRole;
+use crate::service::follow::*;
+use crate::service::{Done, DONE};
+use crate::upstream::follow::{Decision, Inspection, Plan, Report};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+
+const VIEWERS: &[StaffRole] = &[
+    StaffRole::WorkingGroup,
+    StaffRole::Department,
+    StaffRole::Secretariat,
+];
+const DEPARTMENTS: &[StaffRole] = &[StaffRole::Department];
+/// The 人大常委会's office records its decisions and the inspections.
+const OFFICE: &[StaffRole] = &[StaffRole::Secretariat];
+
+pub async fn list(State(st): St, h: HeaderMap) -> ApiResult<Json<FollowList>> {
+    reader(&st, &h, VIEWERS).await?;
+    Ok(Json(st.follow().await?))
+}
+
+pub async fn public(State(st): St) -> ApiResult<Json<FollowList>> {
+    Ok(Json(st.follow().await?))
+}
+
+pub async fn plan(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(plan): Body<Plan>,
+) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, DEPARTMENTS).await?;
+    st.set_plan(&me, id, plan).await?;
+    Ok(Json(DONE))
+}
+
+pub async fn check(State(st): St, h: HeaderMap, P(id): P<i64>) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, &[StaffRole::WorkingGroup]).await?;
+    st.check_plan(&me, id).await?;
+    Ok(Json(DONE))
+}
+
+pub async fn report(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(r): Body<Report>,
+) -> ApiResult<Json<Recorded>> {
+    let me = changer(&st, &h, DEPARTMENTS).await?;
+    Ok(Json(st.add_report(&me, id, r).await?))
+}
+
+pub async fn decision(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(d): Body<Decision>,
+) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, OFFICE).await?;
+    st.add_decision(&me, id, d).await?;
+    Ok(Json(DONE))
+}
+
+pub async fn inspection(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(i): Body<Inspection>,
+) -> ApiResult<Json<Recorded>> {
+    let me = changer(&st, &h, OFFICE).await?;
+    Ok(Json(st.add_inspection(&me, id, i).await?))
+}
+
+pub async fn answer(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<AnswerReq>,
+) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, DEPARTMENTS).await?;
+    st.answer_inspection(&me, id, req).await?;
+    Ok(Json(DONE))
+}
