@@ -675,3 +675,93 @@ fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
     }
     codes
 }
+
+/// 民生码: a project's site sign printed through Chromium on one A4 page,
+/// its text as printed, and its QR code, read back by rqrr, the project's
+/// public page at the address staff reached the server by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_sign_prints_on_one_a4_page_and_its_qr_opens_the_project() {
+    let Some(chromium) = chromium() else { return };
+    let app = TestApp::spawn_demo().await;
+    let year: Value = reqwest::get(format!("{}/api/public/year", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // A candidate (the demo's year is at the vote): its site gets the sign.
+    let p = year["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["candidate_id"].is_string())
+        .unwrap();
+    let (id, name) = (p["id"].as_i64().unwrap(), p["name"].as_str().unwrap());
+    let html = reqwest::get(format!("{}/public/sign/{id}", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = app.dir.path().join("sign");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("sign.html");
+    std::fs::write(&page, &html).unwrap();
+    let pdf = dir.join("sign.pdf");
+    std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(pdf.exists(), "chromium made no PDF");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let flat: String = String::from_utf8(text.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        flat.contains(&name.split_whitespace().collect::<String>()),
+        "{flat}"
+    );
+    assert!(flat.contains("扫一扫"), "{flat}");
+    assert!(
+        !flat.contains("打印"),
+        "the print button is not printed: {flat}"
+    );
+    let prefix = dir.join("page");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png"])
+        .arg(&pdf)
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert_eq!(pages.len(), 1, "one A4 page");
+    if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(&pages[0], std::path::Path::new(&keep).join("site-sign.png")).unwrap();
+    }
+    let host = app.base.trim_start_matches("http://");
+    assert_eq!(
+        decode_qr(&pages[0]),
+        vec![format!("http://{host}/public#p{id}")],
+        "the QR opens the project's page"
+    );
+}

@@ -254,3 +254,45 @@ impl Services {
         })
     }
 }
+
+/// 民生码: the A4 sign at a project's site, its QR code to the project's
+/// public page.
+#[derive(Debug, Serialize)]
+pub struct ProjectSign {
+    pub year: u32,
+    pub name: String,
+    pub lead_unit: String,
+    pub investment: String,
+    pub deadline: String,
+    pub content: String,
+    pub status: String,
+    pub url: String,
+    pub qr_svg: String,
+}
+
+impl Services {
+    /// The sign of project `id`, its page at `base` (as the request named
+    /// this server).
+    pub async fn project_sign(&self, id: i64, base: &str) -> Result<ProjectSign> {
+        let p = self.store.upstream_read(move |r| r.project(id)).await?;
+        let outcomes = self.vote_outcomes().await?;
+        let status = p
+            .candidate_id
+            .as_ref()
+            .and_then(|c| outcomes.get(c).copied())
+            .unwrap_or(p.status_label)
+            .to_string();
+        let url = format!("{base}/public#p{id}");
+        Ok(ProjectSign {
+            year: p.year,
+            investment: yuan_wan(p.doc.investment_yuan),
+            lead_unit: p.doc.lead_unit,
+            deadline: p.doc.deadline.as_str().to_string(),
+            content: p.doc.content,
+            name: p.doc.name,
+            status,
+            qr_svg: super::present::qr_svg(&url),
+            url,
+        })
+    }
+}

@@ -176,6 +176,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/public/track/{no}", get(upstream::public_track))
         .route("/api/public/year", get(upstream::public_year))
         .route("/api/public/follow", get(follow::public))
+        .route("/public/sign/{id}", get(pages::sign))
         .route("/api/follow", get(follow::list))
         .route("/api/follow/{id}/plan", put(follow::plan))
         .route("/api/follow/{id}/plan/check", post(follow::check))

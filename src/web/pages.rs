@@ -102,3 +102,17 @@ pub async fn announcement(State(st): St, P(id): P<i64>) -> ApiResult<Response> {
         r: st.result_view(id).await?,
     }))
 }
+
+/// 民生码: the printable A4 sign for a project's site.
+#[derive(Template)]
+#[template(path = "sign.html")]
+struct SignPage {
+    s: crate::service::public::ProjectSign,
+}
+
+pub async fn sign(State(st): St, headers: HeaderMap, P(id): P<i64>) -> ApiResult<Response> {
+    let base = base_url(&st, &headers);
+    Ok(page(SignPage {
+        s: st.project_sign(id, &base).await?,
+    }))
+}
