@@ -155,9 +155,78 @@ const PROJECT_COLUMNS: &[Column] = &[
     ("涉及苏木镇（个）", 12.0),
 ];
 
+/// 实施情况 (the yearly report of the decided projects).
+const PROGRESS_COLUMNS: &[Column] = &[
+    ("编号", 8.0),
+    ("项目名称", 26.0),
+    ("牵头单位", 18.0),
+    ("状态", 10.0),
+    ("完成进度（%）", 10.0),
+    ("预算（万元）", 12.0),
+    ("已支出（万元）", 12.0),
+    ("方案审核", 10.0),
+    ("滞后节点", 28.0),
+    ("人大常委会决定", 32.0),
+    ("视察（次）", 10.0),
+    ("未答复督办建议（条）", 12.0),
+];
+
+fn progress_cells(p: &super::follow::FollowView) -> Vec<Cell> {
+    use Cell::*;
+    vec![
+        Text(
+            p.candidate_id
+                .clone()
+                .unwrap_or_else(|| p.project_id.to_string()),
+        ),
+        Text(p.name.clone()),
+        Text(p.department.clone()),
+        Text(p.state_label.to_string()),
+        Number(p.percent as f64),
+        Number(
+            p.plan
+                .as_ref()
+                .map_or(0.0, |x| x.budget_yuan as f64 / 10_000.0),
+        ),
+        Number(p.spent_yuan as f64 / 10_000.0),
+        Text(
+            if p.plan_checked {
+                "已审核"
+            } else {
+                "未审核"
+            }
+            .into(),
+        ),
+        Text(
+            p.late
+                .iter()
+                .map(|m| format!("{}（{}）", m.name, m.due.as_str()))
+                .collect::<Vec<_>>()
+                .join("；"),
+        ),
+        Text(
+            p.decisions
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {}（{}）：{}",
+                        d.decision.date.as_str(),
+                        d.state_label,
+                        d.decision.document_no,
+                        d.decision.notice
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
+        ),
+        Number(p.inspections.len() as f64),
+        Number(p.open_items as f64),
+    ]
+}
+
 impl Services {
-    /// `suggestions.xlsx` (a department: its own queue), `projects.xlsx` or
-    /// `candidates.xlsx`.
+    /// `suggestions.xlsx` (a department: its own queue), `projects.xlsx`,
+    /// `candidates.xlsx` or `progress.xlsx` (the decided projects' 实施情况).
     pub async fn export(&self, me: &Staff, what: &str) -> Result<Workbook> {
         match what {
             "suggestions.xlsx" => {
@@ -188,6 +257,14 @@ impl Services {
                         ("备选项目申报表", "备选项目")
                     };
                     xlsx(name, sheet, PROJECT_COLUMNS, cells)
+                })
+                .await
+            }
+            "progress.xlsx" => {
+                let list = self.follow().await?;
+                cpu(move || {
+                    let cells = list.projects.iter().map(progress_cells).collect();
+                    xlsx("民生实事项目实施情况", "实施情况", PROGRESS_COLUMNS, cells)
                 })
                 .await
             }
