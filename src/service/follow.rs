@@ -9,8 +9,10 @@ use super::Services;
 use crate::core::record::{Date, Timestamp};
 use crate::error::{Error, Result};
 use crate::hall::StaffRole;
-use crate::store::{InspectionRow, ProjectRow, Staff};
-use crate::upstream::follow::{self, Decision, Inspection, Milestone, Plan, Report, State};
+use crate::store::{InspectionRow, ProjectRow, RatingCounts, RatingRow, Staff};
+use crate::upstream::follow::{
+    self, Decision, Inspection, Milestone, Plan, PublicRating, Report, State, COMMENT_MAX,
+};
 use crate::upstream::stage::Action;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +56,42 @@ pub struct FollowView {
     pub inspections: Vec<InspectionRow>,
     /// 督办建议 not yet answered.
     pub open_items: usize,
+    /// 民生码: the public's ratings, and the comments staff let be shown
+    /// (phone numbers masked).
+    pub ratings: RatingCounts,
+    pub comments: Vec<ShownComment>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShownComment {
+    pub at: String,
+    pub rating: PublicRating,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingReq {
+    pub rating: PublicRating,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RatingReceipt {
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerateReq {
+    pub show: bool,
+}
+
+/// Comments waiting for staff (`GET /api/follow/comments`).
+#[derive(Debug, Serialize)]
+pub struct CommentQueue {
+    pub comments: Vec<RatingRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -181,6 +219,16 @@ impl Services {
                     .filter(|i| i.inspection.suggestion.is_some() && i.answer.is_none())
                     .count(),
                 inspections: rec.inspections,
+                ratings: rec.ratings,
+                comments: rec
+                    .comments
+                    .into_iter()
+                    .map(|c| ShownComment {
+                        at: c.at,
+                        rating: c.rating,
+                        text: follow::masked(&c.comment),
+                    })
+                    .collect(),
             });
         }
         Ok(FollowList {
@@ -249,6 +297,59 @@ impl Services {
         self.store
             .upstream(actor(me), Timestamp::now_beijing(), move |u| {
                 u.answer_inspection(id, &req.answer)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl Services {
+    /// 民生码: anyone rates a project, within the hourly quota per address;
+    /// a comment waits for staff before it is shown.
+    pub async fn rate(
+        &self,
+        addr: std::net::IpAddr,
+        id: i64,
+        req: RatingReq,
+    ) -> Result<RatingReceipt> {
+        if !self.public_post_allowed(addr, super::public::PUBLIC_PER_HOUR) {
+            return Err(Error::new(
+                crate::error::Code::SlowDown,
+                "提交过于频繁，请稍后再试",
+            ));
+        }
+        let comment = req.comment.trim().to_string();
+        if comment.chars().count() > COMMENT_MAX {
+            return Err(Error::bad(format!("留言不能超过 {COMMENT_MAX} 字")));
+        }
+        let has_comment = !comment.is_empty();
+        self.store
+            .upstream("public".into(), Timestamp::now_beijing(), move |u| {
+                u.add_rating(id, req.rating, &comment)
+            })
+            .await?;
+        Ok(RatingReceipt {
+            message: if has_comment {
+                "感谢您的评价，留言经审核后公开".into()
+            } else {
+                "感谢您的评价".into()
+            },
+        })
+    }
+
+    /// The comments waiting for staff, newest first.
+    pub async fn comment_queue(&self) -> Result<CommentQueue> {
+        let comments = self
+            .store
+            .upstream_read(|r| r.ratings_where(None, None, 500))
+            .await?;
+        Ok(CommentQueue { comments })
+    }
+
+    pub async fn moderate(&self, me: &Staff, id: i64, req: ModerateReq) -> Result<()> {
+        self.store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.moderate(id, req.show)
             })
             .await?;
         Ok(())

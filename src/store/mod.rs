@@ -34,8 +34,8 @@ pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
     ChannelCount, Count, DraftProject, DraftRow, FollowRecord, History, ImportedRow, InspectionRow,
-    NamedTopic, OpinionRow, ProjectRow, SuggestionCounts, SuggestionFilter, SuggestionPage,
-    SuggestionRow, TownCount, UpRead, UpTx, Voice, YearRow,
+    NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow, SuggestionCounts,
+    SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx, Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_import.sql"),
     include_str!("../../migrations/0008_topics.sql"),
     include_str!("../../migrations/0009_follow.sql"),
+    include_str!("../../migrations/0010_ratings.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

@@ -231,6 +231,68 @@ impl Inspection {
     }
 }
 
+/// 民生码: a member of the public's rating of a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicRating {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
+}
+
+impl PublicRating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicRating::Satisfied => "satisfied",
+            PublicRating::BasicallySatisfied => "basically_satisfied",
+            PublicRating::Unsatisfied => "unsatisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PublicRating> {
+        [
+            PublicRating::Satisfied,
+            PublicRating::BasicallySatisfied,
+            PublicRating::Unsatisfied,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// The longest public comment, in characters.
+pub const COMMENT_MAX: usize = 200;
+
+/// A comment as the public page shows it: no contact — every run of seven
+/// or more digits (a phone number) masked.
+pub fn masked(comment: &str) -> String {
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        // Separators after the last digit are not part of the number.
+        let core = run.trim_end_matches(|c| !digit(c)).to_string();
+        let tail = run[core.len()..].to_string();
+        if core.chars().filter(|&c| digit(c)).count() >= 7 {
+            out.extend(std::iter::repeat_n('*', core.chars().count()));
+        } else {
+            out.push_str(&core);
+        }
+        out.push_str(&tail);
+        run.clear();
+    };
+    for c in comment.chars() {
+        if digit(c) || (matches!(c, '-' | ' ') && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// The milestones past their date on `today` and not met.
 pub fn late<'a>(plan: &'a Plan, met: &[usize], today: &Date) -> Vec<&'a Milestone> {
     plan.milestones
@@ -311,6 +373,17 @@ mod tests {
             problems: String::new(),
             milestones_met: met,
         }
+    }
+
+    #[test]
+    fn a_comment_never_shows_a_phone_number() {
+        assert_eq!(
+            masked("施工扰民，电话13912345678"),
+            "施工扰民，电话***********"
+        );
+        assert_eq!(masked("139 1234 5678 找我"), "************* 找我");
+        assert_eq!(masked("完成了80%，很好"), "完成了80%，很好");
+        assert_eq!(masked("２０２７年"), "２０２７年");
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! the public; plans, reports, decisions, inspections and answers.
 
 use super::auth::{changer, reader};
-use super::error::{ApiResult, Body, P};
+use super::error::{parse_json, ApiResult, Body, Upload, P};
 use super::St;
+use crate::error::{Code, Error};
 use crate::hall::StaffRole;
 use crate::service::follow::*;
 use crate::service::{Done, DONE};
 use crate::upstream::follow::{Decision, Inspection, Plan, Report};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
 
@@ -86,5 +87,35 @@ pub async fn answer(
 ) -> ApiResult<Json<Done>> {
     let me = changer(&st, &h, DEPARTMENTS).await?;
     st.answer_inspection(&me, id, req).await?;
+    Ok(Json(DONE))
+}
+
+/// 民生码: anyone rates a project (a short body, within the hourly quota).
+pub async fn rate(
+    State(st): St,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    P(id): P<i64>,
+    Upload(b): Upload,
+) -> ApiResult<Json<RatingReceipt>> {
+    if b.len() > 4 * 1024 {
+        return Err(Error::new(Code::TooLarge, "内容过长"));
+    }
+    let req = parse_json(&b)?;
+    Ok(Json(st.rate(addr.ip(), id, req).await?))
+}
+
+pub async fn comments(State(st): St, h: HeaderMap) -> ApiResult<Json<CommentQueue>> {
+    reader(&st, &h, &[StaffRole::WorkingGroup, StaffRole::Secretariat]).await?;
+    Ok(Json(st.comment_queue().await?))
+}
+
+pub async fn moderate(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Body(req): Body<ModerateReq>,
+) -> ApiResult<Json<Done>> {
+    let me = changer(&st, &h, &[StaffRole::WorkingGroup, StaffRole::Secretariat]).await?;
+    st.moderate(&me, id, req).await?;
     Ok(Json(DONE))
 }

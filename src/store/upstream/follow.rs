@@ -4,7 +4,7 @@
 //! [`crate::upstream::follow`].
 
 use super::*;
-use crate::upstream::follow::{Decision, Inspection, Plan, Report};
+use crate::upstream::follow::{Decision, Inspection, Plan, PublicRating, Report};
 
 /// An inspection and the department's answer to its 督办建议.
 #[derive(Clone, Debug, Serialize)]
@@ -17,6 +17,26 @@ pub struct InspectionRow {
     pub answered_at: Option<String>,
 }
 
+/// A public rating and its comment, as staff moderate it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RatingRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub rating: PublicRating,
+    pub comment: String,
+    pub at: String,
+    /// None while waiting for staff.
+    pub shown: Option<bool>,
+}
+
+/// How a project is rated by the public.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct RatingCounts {
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub unsatisfied: u64,
+}
+
 /// Everything recorded after the vote about one project.
 #[derive(Clone, Debug, Default)]
 pub struct FollowRecord {
@@ -27,6 +47,9 @@ pub struct FollowRecord {
     pub reports: Vec<(String, Report)>,
     pub decisions: Vec<(String, Decision)>,
     pub inspections: Vec<InspectionRow>,
+    pub ratings: RatingCounts,
+    /// The comments staff let be shown, newest first (at most 50).
+    pub comments: Vec<RatingRow>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
@@ -86,6 +109,21 @@ impl UpRead<'_> {
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let mut st = self.c.prepare_cached(
+            "SELECT rating, COUNT(*) FROM public_ratings WHERE project_id = ?1 GROUP BY rating",
+        )?;
+        for row in st.query_map([project], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?))
+        })? {
+            let (rating, n) = row?;
+            match PublicRating::parse(&rating) {
+                Some(PublicRating::Satisfied) => out.ratings.satisfied = n,
+                Some(PublicRating::BasicallySatisfied) => out.ratings.basically_satisfied = n,
+                Some(PublicRating::Unsatisfied) => out.ratings.unsatisfied = n,
+                None => return Err(corrupt(format!("rating {rating}"))),
+            }
+        }
+        out.comments = self.ratings_where(Some(project), Some(true), 50)?;
         for (id, at, doc, answer, answered_at) in rows {
             out.inspections.push(InspectionRow {
                 id,
@@ -96,6 +134,47 @@ impl UpRead<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// Ratings with a comment: of `project` (or all), shown / hidden /
+    /// waiting (`shown`: Some(true), Some(false); None: waiting), newest first.
+    pub fn ratings_where(
+        &self,
+        project: Option<i64>,
+        shown: Option<bool>,
+        limit: u32,
+    ) -> Result<Vec<RatingRow>, StoreError> {
+        let mut st = self.c.prepare_cached(
+            "SELECT id, project_id, rating, comment, at, shown FROM public_ratings
+             WHERE comment != '' AND (?1 IS NULL OR project_id = ?1)
+               AND ((?2 IS NULL AND shown IS NULL) OR shown = ?2)
+             ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = st
+            .query_map(params![project, shown, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<bool>>(5)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, project_id, rating, comment, at, shown)| {
+                Ok(RatingRow {
+                    id,
+                    project_id,
+                    rating: PublicRating::parse(&rating)
+                        .ok_or_else(|| corrupt(format!("rating {rating}")))?,
+                    comment,
+                    at,
+                    shown,
+                })
+            })
+            .collect()
     }
 
     /// The project an inspection is about.
@@ -207,6 +286,55 @@ impl UpTx<'_> {
             Some(json!({"inspection": id, "doc": i})),
         )?;
         Ok(id)
+    }
+
+    /// A member of the public rates project `project` (its comment waits
+    /// for staff); the chain records the rating and the comment's digest.
+    pub fn add_rating(
+        &mut self,
+        project: i64,
+        rating: PublicRating,
+        comment: &str,
+    ) -> Result<i64, StoreError> {
+        let p = self.read().project(project)?;
+        if !p.status.live() {
+            return Err(StoreError::conflict(format!(
+                "项目已{}",
+                p.status.label_zh()
+            )));
+        }
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "INSERT INTO public_ratings (project_id, rating, comment, at) VALUES (?1, ?2, ?3, ?4)",
+            params![project, rating.as_str(), comment, at],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        let digest = (!comment.is_empty())
+            .then(|| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(comment.as_bytes())));
+        self.event(
+            "rating.add",
+            &format!("project:{project}"),
+            None,
+            Some(json!({"rating": rating, "comment_sha256": digest})),
+        )?;
+        Ok(id)
+    }
+
+    /// Staff show or hide a comment.
+    pub fn moderate(&mut self, id: i64, show: bool) -> Result<(), StoreError> {
+        let n = self.tx.execute(
+            "UPDATE public_ratings SET shown = ?2 WHERE id = ?1 AND comment != ''",
+            params![id, show],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("评价留言"));
+        }
+        self.event(
+            "rating.moderate",
+            &format!("rating:{id}"),
+            None,
+            Some(json!({"shown": show})),
+        )
     }
 
     /// The department answers an inspection's 督办建议, once.
