@@ -653,6 +653,56 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
         }
     }
 
+    // The next year: the canteen runs into 2028 by its plan, so it is
+    // carried forward with its stage goal, and declared again it is flagged
+    // as not to be voted on again.
+    ok(leader
+        .post(
+            "/api/upstream/year",
+            json!({"year": 2028, "collection_opened": "2027-07-15"}),
+        )
+        .await)
+    .await;
+    let y2028 = ok(call(&public, "GET", format!("{base}/api/public/year"), "", None).await).await;
+    assert_eq!(
+        y2028["continuing"],
+        json!([{"project_id": d, "name": "学校食堂提升", "from_year": 2027, "goal": "完成其余3所学校食堂"}]),
+        "{}",
+        y2028["continuing"]
+    );
+    ok(leader
+        .post("/api/upstream/advance", json!({"note": "征集结束"}))
+        .await)
+    .await;
+    let mut again = project("学校食堂提升", "区教育局", 1_000_000, "教育");
+    again["deadline"] = json!("2028-11-30");
+    let again_id = ok(jiaoyu
+        .post("/api/upstream/projects", json!({"doc": again}))
+        .await)
+    .await["id"]
+        .clone();
+    let list = ok(leader.get("/api/upstream/projects").await).await;
+    let p = list["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == again_id)
+        .unwrap();
+    assert!(p["earlier"].as_str().unwrap().contains("第五条"), "{p}");
+    let history = ok(call(
+        &public,
+        "GET",
+        format!("{base}/api/public/projects/{d}/history"),
+        "",
+        None,
+    )
+    .await)
+    .await;
+    assert!(
+        history.to_string().contains("project.continue"),
+        "the project's history links its years"
+    );
+
     // The audit chain: it verifies, from the data dir and from the public file;
     // a changed event is caught at its line.
     let out = minsheng()
@@ -1127,7 +1177,8 @@ async fn after_the_vote(
     );
     let plan = json!({"lead_unit": "区教育局", "targets": "提升5所学校食堂，实施明厨亮灶",
         "milestones": [{"name": "完成设计", "due": "2020-01-31"}, {"name": "完成施工", "due": "2099-09-30"}],
-        "budget_yuan": 3_200_000, "funding_source": "区级财政", "responsible": "区教育局 王主任"});
+        "budget_yuan": 3_200_000, "funding_source": "区级财政", "responsible": "区教育局 王主任",
+        "stage_goals": [{"year": 2028, "goal": "完成其余3所学校食堂"}]});
     let (s, _) = zhujian
         .put(&format!("/api/follow/{d}/plan"), plan.clone())
         .await;

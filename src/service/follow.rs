@@ -119,7 +119,7 @@ fn today() -> Result<Date> {
 
 impl Services {
     /// The projects the published votes decided.
-    async fn decided(&self) -> Result<Vec<ProjectRow>> {
+    pub(super) async fn decided(&self) -> Result<Vec<ProjectRow>> {
         let outcomes = self.vote_outcomes().await?;
         let projects = self.store.upstream_read(|r| r.projects()).await?;
         Ok(projects
@@ -130,6 +130,27 @@ impl Services {
                     .is_some_and(|c| outcomes.get(c) == Some(&DECIDED))
             })
             .collect())
+    }
+
+    /// Earlier years' decided projects that run into `year`, with their goal
+    /// there (第五条(三): carried forward, not voted on again).
+    pub(super) async fn carried_into(&self, year: u32) -> Result<Vec<(i64, String)>> {
+        let mut out = vec![];
+        for p in self.decided().await? {
+            if p.year >= year {
+                continue;
+            }
+            let id = p.id;
+            let plan = self
+                .store
+                .upstream_read(move |r| r.follow_record(id))
+                .await?
+                .plan;
+            if let Some(goal) = follow::carries_into(plan.as_ref(), &p.doc.deadline, year) {
+                out.push((p.id, goal));
+            }
+        }
+        Ok(out)
     }
 
     /// A decided project that `me` may act on: the lead department its own.

@@ -9,7 +9,7 @@ use super::upstream::{MAX_PER_PAGE, PER_PAGE};
 use super::Services;
 use crate::error::{Error, Result};
 use crate::store::{OpinionRow, ProjectRow};
-use crate::upstream::model::ProjectStatus;
+use crate::upstream::model::{resembles, ProjectStatus};
 use serde::{Deserialize, Serialize};
 
 /// `GET /api/upstream/projects`: every parameter optional.
@@ -94,12 +94,17 @@ impl Services {
         if let Some(s) = given(&q.status) {
             ProjectStatus::parse(s).ok_or_else(|| Error::bad(format!("状态 {s} 无效")))?;
         }
-        let (year, all) = self
+        let (current, all) = self
             .store
             .upstream_read(|r| Ok((r.year()?.map(|y| y.year), r.projects()?)))
             .await?;
+        let year = q.year.or(current);
+        let carried = match year {
+            Some(y) => self.store.upstream_read(move |r| r.continuing(y)).await?,
+            None => vec![],
+        };
+        let decided = self.decided().await?;
         cpu(move || {
-            let year = q.year.or(year);
             let of_year: Vec<ProjectRow> = all
                 .into_iter()
                 .filter(|p| year.is_none_or(|y| p.year == y))
@@ -131,7 +136,29 @@ impl Services {
                 })
                 .collect();
             let n = found.len();
-            let (projects, page, per) = page_of(found, q.page, q.per)?;
+            let (mut projects, page, per) = page_of(found, q.page, q.per)?;
+            // 第五条(三) and 第十三条: a project that repeats an earlier year's.
+            let carried_names: Vec<String> = carried.iter().map(|c| c.name.clone()).collect();
+            let earlier: Vec<&ProjectRow> = decided
+                .iter()
+                .filter(|d| year.is_some_and(|y| d.year < y))
+                .collect();
+            let earlier_names: Vec<String> = earlier.iter().map(|d| d.doc.name.clone()).collect();
+            for p in projects.iter_mut() {
+                if let Some(m) = resembles(&p.doc.name, &carried_names) {
+                    p.earlier = Some(format!(
+                        "与跨年度续建项目“{m}”相同：已票决的跨年度项目不再票决（第五条(三)）"
+                    ));
+                } else if let Some(m) = resembles(&p.doc.name, &earlier_names) {
+                    let y = earlier
+                        .iter()
+                        .find(|d| d.doc.name == m)
+                        .map_or(0, |d| d.year);
+                    p.earlier = Some(format!(
+                        "延续 {y} 年度票决的“{m}”：须写明本年度新增的目标和成效（第十三条）"
+                    ));
+                }
+            }
             Ok(ProjectList {
                 projects,
                 total,

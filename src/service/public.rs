@@ -88,6 +88,8 @@ pub struct PublicYear {
     pub projects: Vec<PublicProject>,
     pub timeline: Vec<TimelineItem>,
     pub meetings: Vec<PublicMeeting>,
+    /// Earlier years' projects carried into this one (跨年度续建).
+    pub continuing: Vec<crate::store::Continuing>,
 }
 
 /// Tracking-number lookups per address per minute.
@@ -194,7 +196,7 @@ impl Services {
 
     pub async fn public_year(&self) -> Result<PublicYear> {
         let outcomes = self.vote_outcomes().await?;
-        let (year, counts, projects, meetings, events) = self
+        let (year, counts, projects, meetings, events, continuing) = self
             .store
             .upstream_read(|r| {
                 let y = r.year()?;
@@ -202,16 +204,22 @@ impl Services {
                     .as_ref()
                     .map(|y| vec![format!("year:{}", y.year)])
                     .unwrap_or_default();
+                let continuing = match &y {
+                    Some(y) => r.continuing(y.year)?,
+                    None => vec![],
+                };
                 Ok((
                     y,
                     r.counts()?,
                     r.projects()?,
                     r.meetings()?,
                     r.events_about(&subj)?,
+                    continuing,
                 ))
             })
             .await?;
         Ok(PublicYear {
+            continuing,
             year,
             counts,
             projects: projects

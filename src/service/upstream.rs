@@ -333,8 +333,10 @@ impl Services {
         if !(2000..=2100).contains(&req.year) {
             return Err(Error::bad("年度无效"));
         }
+        let carried = self.carried_into(req.year).await?;
         self.change(me, Action::Advance, None, move |u| {
-            u.open_year(req.year, req.collection_opened)
+            u.open_year(req.year, req.collection_opened)?;
+            u.carry_forward(req.year, &carried)
         })
         .await?;
         Ok(DONE)

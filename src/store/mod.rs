@@ -33,8 +33,8 @@ pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
-    ChannelCount, Count, DraftProject, DraftRow, FollowRecord, History, ImportedRow, InspectionRow,
-    NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow, SuggestionCounts,
+    ChannelCount, Continuing, Count, DraftProject, DraftRow, FollowRecord, History, ImportedRow,
+    InspectionRow, NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow, SuggestionCounts,
     SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx, Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_topics.sql"),
     include_str!("../../migrations/0009_follow.sql"),
     include_str!("../../migrations/0010_ratings.sql"),
+    include_str!("../../migrations/0011_continuing.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

@@ -145,6 +145,9 @@ pub struct ProjectRow {
     pub missing: Vec<String>,
     /// The year's major project it looks like, for the reviewers.
     pub resembles_major: Option<String>,
+    /// An earlier year's decided project it repeats, and what that means
+    /// (filled by the projects' list).
+    pub earlier: Option<String>,
 }
 
 /// 民意指数: how many calls (12345, 信访) and suggestions (公开、定向、专题
@@ -156,6 +159,15 @@ pub struct Voice {
     pub calls: u64,
     pub suggestions: u64,
     pub towns: u64,
+}
+
+/// A project carried into a year from the year that decided it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Continuing {
+    pub project_id: i64,
+    pub name: String,
+    pub from_year: u32,
+    pub goal: String,
 }
 
 /// [`Voice`] of project ?1.
@@ -542,6 +554,26 @@ impl UpRead<'_> {
     /// The current year's asks as the hot-topic grouping reads them (the
     /// text alone, not the whole row), and what identifies this state of
     /// the list: (how many, the last id).
+    /// The projects carried into `year` from earlier years: (project, its
+    /// name, the year it was decided, its goal this year).
+    pub fn continuing(&self, year: u32) -> Result<Vec<Continuing>, StoreError> {
+        let mut st = self.c.prepare(
+            "SELECT c.project_id, json_extract(p.doc, '$.name'), p.year, c.goal
+             FROM continuing c JOIN projects p ON p.id = c.project_id WHERE c.year = ?1 ORDER BY c.project_id",
+        )?;
+        let rows = st
+            .query_map([year], |r| {
+                Ok(Continuing {
+                    project_id: r.get(0)?,
+                    name: r.get(1)?,
+                    from_year: r.get(2)?,
+                    goal: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// The state of the current year's list: how many, and the last id.
     pub fn asks_key(&self) -> Result<(u64, i64), StoreError> {
         Ok(self.c.query_row(
@@ -705,6 +737,7 @@ impl UpRead<'_> {
                         revisions,
                         missing,
                         resembles_major: resembles(&doc.name, &majors).map(str::to_string),
+                        earlier: None,
                         doc,
                     })
                 },

@@ -231,6 +231,17 @@ impl Inspection {
     }
 }
 
+/// Whether a project decided in an earlier year runs into `year`, and its
+/// goal there: the plan's stage goal for that year, or — with none written
+/// — its deadline in or after that year.
+pub fn carries_into(plan: Option<&Plan>, deadline: &Date, year: u32) -> Option<String> {
+    if let Some(g) = plan.and_then(|p| p.stage_goals.iter().find(|g| g.year == year)) {
+        return Some(g.goal.clone());
+    }
+    let ends: u32 = deadline.as_str().get(..4)?.parse().ok()?;
+    (ends >= year).then(|| format!("继续实施，完成时限 {}", deadline.as_str()))
+}
+
 /// 民生码: a member of the public's rating of a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -373,6 +384,29 @@ mod tests {
             problems: String::new(),
             milestones_met: met,
         }
+    }
+
+    #[test]
+    fn a_cross_year_project_carries_its_stage_goal_into_the_next_year() {
+        let mut p = plan();
+        p.stage_goals = vec![StageGoal {
+            year: 2028,
+            goal: "完成其余3所".into(),
+        }];
+        let done_2027 = d("2027-11-30");
+        assert_eq!(
+            carries_into(Some(&p), &done_2027, 2028).as_deref(),
+            Some("完成其余3所")
+        );
+        assert_eq!(
+            carries_into(None, &done_2027, 2028),
+            None,
+            "ends within its year"
+        );
+        assert_eq!(
+            carries_into(None, &d("2028-06-30"), 2028).as_deref(),
+            Some("继续实施，完成时限 2028-06-30")
+        );
     }
 
     #[test]

@@ -90,6 +90,28 @@ impl UpTx<'_> {
         )
     }
 
+    /// Earlier years' decided projects that run into `year`, carried
+    /// forward with their goal for it.
+    pub fn carry_forward(
+        &mut self,
+        year: u32,
+        projects: &[(i64, String)],
+    ) -> Result<(), StoreError> {
+        for (id, goal) in projects {
+            self.tx.execute(
+                "INSERT INTO continuing (year, project_id, goal) VALUES (?1, ?2, ?3)",
+                params![year, id, goal],
+            )?;
+            self.event(
+                "project.continue",
+                &format!("project:{id}"),
+                None,
+                Some(json!({"year": year, "goal": goal})),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Moves the year one stage on (the 组长 alone; the caller checks the role).
     pub fn advance(&mut self, note: &str) -> Result<Stage, StoreError> {
         let y = self.require(Action::Advance)?;
