@@ -9,7 +9,7 @@ use super::Services;
 use crate::core::record::{Date, Timestamp};
 use crate::error::{Error, Result};
 use crate::hall::StaffRole;
-use crate::store::{InspectionRow, ProjectRow, RatingCounts, RatingRow, Staff};
+use crate::store::{AttachmentRow, InspectionRow, ProjectRow, RatingCounts, RatingRow, Staff};
 use crate::upstream::follow::{
     self, Decision, Inspection, Milestone, Plan, PublicRating, Report, State, COMMENT_MAX,
 };
@@ -60,6 +60,8 @@ pub struct FollowView {
     /// (phone numbers masked).
     pub ratings: RatingCounts,
     pub comments: Vec<ShownComment>,
+    /// Photos and scans (`GET /api/public/attachments/{id}`).
+    pub attachments: Vec<AttachmentRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -241,6 +243,7 @@ impl Services {
                     .count(),
                 inspections: rec.inspections,
                 ratings: rec.ratings,
+                attachments: rec.attachments,
                 comments: rec
                     .comments
                     .into_iter()
@@ -374,5 +377,93 @@ impl Services {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// A stored photo or scan, to be served.
+pub struct AttachmentFile {
+    pub kind: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Services {
+    fn attachment_dir(&self) -> Result<std::path::PathBuf> {
+        let data = self
+            .store
+            .path()
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let dir = data.join("attachments");
+        std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+        crate::store::owner_only(&dir, 0o700).map_err(Error::internal)?;
+        Ok(dir)
+    }
+
+    /// A photo or scan of a decided project (by its lead department, or the
+    /// office recording an inspection), from the upload at `upload`: kept
+    /// under its SHA-256 in the data dir, its digest in the audit chain.
+    pub async fn attach(
+        &self,
+        me: &Staff,
+        id: i64,
+        name: String,
+        upload: std::path::PathBuf,
+    ) -> Result<Recorded> {
+        self.decided_project(id, me).await?;
+        let name: String = name.trim().chars().take(100).collect();
+        if name.is_empty() {
+            return Err(Error::bad("请给附件起个名字（如：施工现场照片）"));
+        }
+        let dir = self.attachment_dir()?;
+        let (sha, kind, bytes) = super::cpu(move || {
+            use sha2::Digest;
+            let data = std::fs::read(&upload).map_err(Error::internal)?;
+            let kind = follow::attachment_kind(&data)
+                .ok_or_else(|| Error::bad("附件应为照片（JPEG、PNG）或扫描件（PDF）"))?;
+            let sha = hex::encode(sha2::Sha256::digest(&data));
+            let path = dir.join(format!("{sha}.{kind}"));
+            if !path.exists() {
+                std::fs::write(&path, &data)
+                    .map_err(|e| Error::storage("服务器磁盘无法保存附件，请联系管理员", e))?;
+            }
+            Ok((sha, kind, data.len() as u64))
+        })
+        .await?;
+        let id = self
+            .store
+            .upstream(actor(me), Timestamp::now_beijing(), move |u| {
+                u.add_attachment(id, &sha, &name, kind, bytes)
+            })
+            .await?;
+        Ok(Recorded { id })
+    }
+
+    /// A stored photo or scan, checked against its digest as it is read.
+    pub async fn attachment(&self, id: i64) -> Result<AttachmentFile> {
+        let row = self
+            .store
+            .upstream_read(move |r| r.attachments_where(None, Some(id)))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::new(crate::error::Code::NotFound, "没有这个附件"))?;
+        let path = self
+            .attachment_dir()?
+            .join(format!("{}.{}", row.sha256, row.kind));
+        super::cpu(move || {
+            use sha2::Digest;
+            let bytes = std::fs::read(&path).map_err(Error::internal)?;
+            if hex::encode(sha2::Sha256::digest(&bytes)) != row.sha256 {
+                return Err(Error::internal(format!(
+                    "attachment {id} does not match its digest"
+                )));
+            }
+            Ok(AttachmentFile {
+                kind: row.kind,
+                name: row.name,
+                bytes,
+            })
+        })
+        .await
     }
 }

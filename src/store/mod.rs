@@ -33,9 +33,10 @@ pub use paper::{Dispute, PaperOutcome, PaperStatus};
 pub use staff::Staff;
 pub use tx::Tx;
 pub use upstream::{
-    ChannelCount, Continuing, Count, DraftProject, DraftRow, FollowRecord, History, ImportedRow,
-    InspectionRow, NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow, SuggestionCounts,
-    SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx, Voice, YearRow,
+    AttachmentRow, ChannelCount, Continuing, Count, DraftProject, DraftRow, FollowRecord, History,
+    ImportedRow, InspectionRow, NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow,
+    SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx,
+    Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_follow.sql"),
     include_str!("../../migrations/0010_ratings.sql"),
     include_str!("../../migrations/0011_continuing.sql"),
+    include_str!("../../migrations/0012_attachments.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

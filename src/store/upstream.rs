@@ -15,7 +15,7 @@ use crate::hall::RoundDraft;
 use crate::upstream::audit::{Event, Tip};
 use crate::upstream::model::*;
 use crate::upstream::stage::{allowed, Action, GroupRole, Stage};
-pub use follow::{FollowRecord, InspectionRow, RatingCounts, RatingRow};
+pub use follow::{AttachmentRow, FollowRecord, InspectionRow, RatingCounts, RatingRow};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};

@@ -242,6 +242,23 @@ pub fn carries_into(plan: Option<&Plan>, deadline: &Date, year: u32) -> Option<S
     (ends >= year).then(|| format!("继续实施，完成时限 {}", deadline.as_str()))
 }
 
+/// The largest photo or scan, in bytes.
+pub const ATTACHMENT_MAX: usize = 10 * 1024 * 1024;
+
+/// What an uploaded photo or scan is, by its first bytes: a JPEG or PNG
+/// photo, or a PDF scan; anything else is refused.
+pub fn attachment_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpeg")
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if head.starts_with(b"%PDF-") {
+        Some("pdf")
+    } else {
+        None
+    }
+}
+
 /// 民生码: a member of the public's rating of a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -407,6 +424,15 @@ mod tests {
             carries_into(None, &d("2028-06-30"), 2028).as_deref(),
             Some("继续实施，完成时限 2028-06-30")
         );
+    }
+
+    #[test]
+    fn only_photos_and_scans_are_attached() {
+        assert_eq!(attachment_kind(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpeg"));
+        assert_eq!(attachment_kind(b"\x89PNG\r\n\x1a\n...."), Some("png"));
+        assert_eq!(attachment_kind(b"%PDF-1.7"), Some("pdf"));
+        assert_eq!(attachment_kind(b"<html>"), None);
+        assert_eq!(attachment_kind(b""), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the public; plans, reports, decisions, inspections and answers.
 
 use super::auth::{changer, reader};
-use super::error::{parse_json, ApiResult, Body, Upload, P};
+use super::error::{parse_json, save_upload, ApiResult, Body, Upload, P, Q};
 use super::St;
 use crate::error::{Code, Error};
 use crate::hall::StaffRole;
@@ -118,4 +118,59 @@ pub async fn moderate(
     let me = changer(&st, &h, &[StaffRole::WorkingGroup, StaffRole::Secretariat]).await?;
     st.moderate(&me, id, req).await?;
     Ok(Json(DONE))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachQuery {
+    pub name: String,
+}
+
+/// A photo or scan: streamed to the data dir, at most
+/// [`crate::upstream::follow::ATTACHMENT_MAX`].
+pub async fn attach(
+    State(st): St,
+    h: HeaderMap,
+    P(id): P<i64>,
+    Q(q): Q<AttachQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Json<Recorded>> {
+    let me = changer(&st, &h, &[StaffRole::Department, StaffRole::Secretariat]).await?;
+    let file = save_upload(
+        &st.upload_dir()?,
+        body,
+        crate::upstream::follow::ATTACHMENT_MAX,
+    )
+    .await?;
+    Ok(Json(
+        st.attach(&me, id, q.name, file.path().to_path_buf())
+            .await?,
+    ))
+}
+
+pub async fn attachment(State(st): St, P(id): P<i64>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let f = st.attachment(id).await?;
+    let mime = match f.kind.as_str() {
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "application/pdf",
+    };
+    let name: String = f
+        .name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || "._-".contains(*c))
+        .collect();
+    let disposition = format!(
+        "inline; filename=\"attachment-{id}.{}\"; filename*=UTF-8''{}",
+        f.kind, name
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, mime.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        f.bytes,
+    )
+        .into_response())
 }

@@ -179,6 +179,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/public/sign/{id}", get(pages::sign))
         .route("/api/public/projects/{id}/ratings", post(follow::rate))
         .route("/api/follow/comments", get(follow::comments))
+        .route("/api/follow/{id}/attachments", post(follow::attach))
+        .route("/api/public/attachments/{id}", get(follow::attachment))
         .route("/api/follow/comments/{id}", post(follow::moderate))
         .route("/api/follow", get(follow::list))
         .route("/api/follow/{id}/plan", put(follow::plan))

@@ -17,6 +17,19 @@ pub struct InspectionRow {
     pub answered_at: Option<String>,
 }
 
+/// A photo or scan of a project (the file is `attachments/<sha256>.<kind>`
+/// in the data dir).
+#[derive(Clone, Debug, Serialize)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub sha256: String,
+    pub name: String,
+    pub kind: String,
+    pub bytes: u64,
+    pub at: String,
+}
+
 /// A public rating and its comment, as staff moderate it.
 #[derive(Clone, Debug, Serialize)]
 pub struct RatingRow {
@@ -50,6 +63,7 @@ pub struct FollowRecord {
     pub ratings: RatingCounts,
     /// The comments staff let be shown, newest first (at most 50).
     pub comments: Vec<RatingRow>,
+    pub attachments: Vec<AttachmentRow>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
@@ -124,6 +138,7 @@ impl UpRead<'_> {
             }
         }
         out.comments = self.ratings_where(Some(project), Some(true), 50)?;
+        out.attachments = self.attachments_where(Some(project), None)?;
         for (id, at, doc, answer, answered_at) in rows {
             out.inspections.push(InspectionRow {
                 id,
@@ -175,6 +190,32 @@ impl UpRead<'_> {
                 })
             })
             .collect()
+    }
+
+    /// Attachments: of a project, or the one with `id`.
+    pub fn attachments_where(
+        &self,
+        project: Option<i64>,
+        id: Option<i64>,
+    ) -> Result<Vec<AttachmentRow>, StoreError> {
+        let mut st = self.c.prepare_cached(
+            "SELECT id, project_id, sha256, name, kind, bytes, at FROM attachments
+             WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id",
+        )?;
+        let rows = st
+            .query_map(params![project, id], |r| {
+                Ok(AttachmentRow {
+                    id: r.get(0)?,
+                    project_id: r.get(1)?,
+                    sha256: r.get(2)?,
+                    name: r.get(3)?,
+                    kind: r.get(4)?,
+                    bytes: r.get(5)?,
+                    at: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// The project an inspection is about.
@@ -316,6 +357,31 @@ impl UpTx<'_> {
             &format!("project:{project}"),
             None,
             Some(json!({"rating": rating, "comment_sha256": digest})),
+        )?;
+        Ok(id)
+    }
+
+    /// A photo or scan of `project`, its file already in place; the chain
+    /// records its digest.
+    pub fn add_attachment(
+        &mut self,
+        project: i64,
+        sha256: &str,
+        name: &str,
+        kind: &str,
+        bytes: u64,
+    ) -> Result<i64, StoreError> {
+        let at = self.at.as_str().to_string();
+        self.tx.execute(
+            "INSERT INTO attachments (project_id, sha256, name, kind, bytes, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![project, sha256, name, kind, bytes, at],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.event(
+            "follow.attach",
+            &format!("project:{project}"),
+            None,
+            Some(json!({"attachment": id, "name": name, "kind": kind, "bytes": bytes, "sha256": sha256})),
         )?;
         Ok(id)
     }
