@@ -239,25 +239,9 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
         .unwrap();
     assert_eq!(pp["voice"], p["voice"]);
     // In Excel, as numbers.
-    let bytes = leader
-        .c
-        .get(format!("{base}/api/upstream/export/projects.xlsx"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    use calamine::{Data, Reader};
-    let mut book =
-        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let range = book.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
-    let col = |name: &str| {
-        rows.iter()
-            .find_map(|r| r.iter().position(|c| *c == name))
-            .unwrap()
-    };
+    use calamine::Data;
+    let rows = common::app::export_rows(&leader, &base, "projects.xlsx").await;
+    let col = |name: &str| common::app::column(&rows, name);
     let row = rows
         .iter()
         .find(|r| r.iter().any(|c| *c == "老旧小区供热管网改造"))

@@ -1310,4 +1310,133 @@ async fn after_the_vote(
         pv["inspections"][0]["answer"],
         "已完成选址论证，7月恢复施工"
     );
+
+    // 民生码: anyone rates it; a comment waits for staff, and shows without
+    // the phone number in it; the chain keeps only the comment's digest.
+    let c = reqwest::Client::new();
+    let rate = |body: Value| {
+        let (c, url) = (c.clone(), format!("{base}/api/public/projects/{d}/ratings"));
+        async move { call(&c, "POST", url, "", Some(body)).await }
+    };
+    ok(rate(json!({"rating": "satisfied"})).await).await;
+    let j = ok(
+        rate(json!({"rating": "unsatisfied", "comment": "工地噪音大，联系我13912345678"})).await,
+    )
+    .await;
+    assert!(j["message"].as_str().unwrap().contains("审核"), "{j}");
+    let (s, _) = rate(json!({"rating": "great"})).await;
+    assert_eq!(s, 400);
+    let (s, _) = rate(json!({"rating": "satisfied", "comment": "长".repeat(201)})).await;
+    assert_eq!(s, 400);
+    let queue = ok(leader.get("/api/follow/comments").await).await;
+    let cid = queue["comments"][0]["id"].as_i64().unwrap();
+    let public_follow = || async {
+        reqwest::get(format!("{base}/api/public/follow"))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let pv = view(&public_follow().await);
+    assert_eq!(
+        (
+            pv["ratings"]["satisfied"].as_u64(),
+            pv["ratings"]["unsatisfied"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(pv["comments"], json!([]), "not shown before staff let it");
+    let (s, _) = jiaoyu
+        .post(
+            &format!("/api/follow/comments/{cid}"),
+            json!({"show": true}),
+        )
+        .await;
+    assert_eq!(
+        s, 403,
+        "the department does not moderate comments on its own project"
+    );
+    ok(leader
+        .post(
+            &format!("/api/follow/comments/{cid}"),
+            json!({"show": true}),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        view(&public_follow().await)["comments"][0]["text"],
+        "工地噪音大，联系我***********"
+    );
+    let log = reqwest::get(format!("{base}/public/audit.jsonl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!log.contains("13912345678") && log.contains("comment_sha256"));
+
+    // A photo of the site: kept under its digest, served back as sent.
+    let mut photo = b"\x89PNG\r\n\x1a\n".to_vec();
+    photo.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let (s, _) = zhujian
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=照片"),
+            photo.clone(),
+        )
+        .await;
+    assert_eq!(s, 403, "another department's project");
+    let (s, j) = jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=网页"),
+            b"<html>".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400, "only photos and scans: {j}");
+    let (s, j) = jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=太大"),
+            vec![0xFF; 10 * 1024 * 1024 + 1],
+        )
+        .await;
+    assert_eq!(s, 413, "{j}");
+    let att = ok(jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=食堂施工现场"),
+            photo.clone(),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let back = reqwest::get(format!("{base}/api/public/attachments/{att}"))
+        .await
+        .unwrap();
+    assert_eq!(back.headers()["content-type"], "image/png");
+    assert_eq!(back.bytes().await.unwrap().to_vec(), photo);
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&photo))
+    };
+    assert_eq!(v["attachments"][0]["sha256"], sha.as_str());
+    let log = reqwest::get(format!("{base}/public/audit.jsonl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains(&sha), "the photo's digest is in the chain");
+
+    // The year's 实施情况 in Excel: numbers as numbers.
+    use calamine::Data;
+    let rows = common::app::export_rows(leader, base, "progress.xlsx").await;
+    let col = |name: &str| common::app::column(&rows, name);
+    assert_eq!(rows.len(), 2, "one decided project");
+    assert_eq!(rows[1][col("状态")].to_string(), "暂缓");
+    assert_eq!(rows[1][col("完成进度（%）")], Data::Float(30.0));
+    assert_eq!(rows[1][col("预算（万元）")], Data::Float(320.0));
+    assert!(rows[1][col("人大常委会决定")]
+        .to_string()
+        .contains("石人常〔2027〕12号"));
 }

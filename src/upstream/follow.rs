@@ -4,24 +4,9 @@
 //! end it, and the deputies' inspections with their 督办建议. Pure rules;
 //! the store keeps them and the audit chain records each.
 
-use super::model::Problem;
+use super::model::{need, Problem};
 use crate::core::record::Date;
 use serde::{Deserialize, Serialize};
-
-fn need(out: &mut Vec<Problem>, field: &'static str, label: &str, v: &str, max: usize) {
-    let n = v.trim().chars().count();
-    if n == 0 {
-        out.push(Problem {
-            field,
-            message: format!("缺少{label}"),
-        });
-    } else if n > max {
-        out.push(Problem {
-            field,
-            message: format!("{label}过长（至多 {max} 字）"),
-        });
-    }
-}
 
 /// A milestone of the plan: what is to be done by when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -95,7 +95,8 @@ pub struct Problem {
     pub message: String,
 }
 
-fn need(out: &mut Vec<Problem>, field: &'static str, label: &str, v: &str, max: usize) {
+/// A text that must be given, at most `max` characters.
+pub(crate) fn need(out: &mut Vec<Problem>, field: &'static str, label: &str, v: &str, max: usize) {
     let n = v.trim().chars().count();
     if n == 0 {
         out.push(Problem {

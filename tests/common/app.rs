@@ -479,3 +479,27 @@ pub async fn enter_twice(
     assert_eq!((s, j["status"].as_str()), (200, Some("appended")), "{j}");
     j
 }
+
+/// An Excel export as staff download it, its cells as calamine reads them
+/// (the header row first): numbers stay numbers, dates dates.
+pub async fn export_rows(staff: &StaffClient, base: &str, what: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let bytes = staff
+        .c
+        .get(format!("{base}/api/upstream/export/{what}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+/// The place of the column headed `name` in an export's rows.
+pub fn column(rows: &[Vec<calamine::Data>], name: &str) -> usize {
+    rows[0].iter().position(|c| *c == name).unwrap()
+}
