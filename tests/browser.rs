@@ -129,13 +129,18 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// The text of the first element `css` finds, as shown ("" while there is
+/// none): read in one step in the page, so a list drawn anew meanwhile
+/// cannot leave a stale element behind.
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
+    let js =
+        format!("const e = document.querySelector({css:?}); return e ? e.innerText.trim() : '';");
+    c.execute(&js, vec![])
         .await
         .unwrap()
-        .text()
-        .await
-        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A Chrome DevTools call through chromedriver (`goog/cdp/execute`).
