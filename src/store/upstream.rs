@@ -6,6 +6,7 @@
 
 mod change;
 mod follow;
+mod import;
 mod topics;
 use super::hall::insert_round;
 use super::{Store, StoreError};
@@ -15,12 +16,13 @@ use crate::hall::RoundDraft;
 use crate::upstream::audit::{Event, Tip};
 use crate::upstream::model::*;
 use crate::upstream::stage::{allowed, Action, GroupRole, Stage};
-pub use follow::{AttachmentRow, FollowRecord, InspectionRow, RatingCounts, RatingRow};
+pub use follow::{AttachmentRow, Continuing, FollowRecord, InspectionRow, RatingCounts, RatingRow};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-pub use topics::NamedTopic;
+use topics::VOICE_SQL;
+pub use topics::{NamedTopic, Voice};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -149,39 +151,6 @@ pub struct ProjectRow {
     /// (filled by the projects' list).
     pub earlier: Option<String>,
 }
-
-/// 民意指数: how many calls (12345, 信访) and suggestions (公开、定向、专题
-/// 征集) a project answers — those it links, those of the hot topics it
-/// cites, and those of the projects merged into it, each once — and from
-/// how many 苏木镇.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct Voice {
-    pub calls: u64,
-    pub suggestions: u64,
-    pub towns: u64,
-}
-
-/// A project carried into a year from the year that decided it.
-#[derive(Clone, Debug, Serialize)]
-pub struct Continuing {
-    pub project_id: i64,
-    pub name: String,
-    pub from_year: u32,
-    pub goal: String,
-}
-
-/// [`Voice`] of project ?1.
-const VOICE_SQL: &str = "WITH RECURSIVE fam(id) AS (
-        SELECT ?1 UNION SELECT p.id FROM projects p JOIN fam ON p.merged_into = fam.id),
-    s(id) AS (
-        SELECT suggestion_id FROM project_links WHERE project_id IN (SELECT id FROM fam)
-        UNION SELECT m.suggestion_id FROM project_topics t
-            JOIN hot_topic_members m ON m.topic_id = t.topic_id
-            WHERE t.project_id IN (SELECT id FROM fam))
-    SELECT coalesce(sum(channel IN ('hotline', 'petition')), 0),
-           coalesce(sum(channel NOT IN ('hotline', 'petition')), 0),
-           count(DISTINCT nullif(town, ''))
-    FROM suggestions WHERE id IN (SELECT id FROM s)";
 
 /// A project's whole story: its events, and those of what it came from.
 #[derive(Clone, Debug, Serialize)]
@@ -549,72 +518,6 @@ impl UpRead<'_> {
                 })
             })
             .collect()
-    }
-
-    /// The current year's asks as the hot-topic grouping reads them (the
-    /// text alone, not the whole row), and what identifies this state of
-    /// the list: (how many, the last id).
-    /// The projects carried into `year` from earlier years: (project, its
-    /// name, the year it was decided, its goal this year).
-    pub fn continuing(&self, year: u32) -> Result<Vec<Continuing>, StoreError> {
-        let mut st = self.c.prepare(
-            "SELECT c.project_id, json_extract(p.doc, '$.name'), p.year, c.goal
-             FROM continuing c JOIN projects p ON p.id = c.project_id WHERE c.year = ?1 ORDER BY c.project_id",
-        )?;
-        let rows = st
-            .query_map([year], |r| {
-                Ok(Continuing {
-                    project_id: r.get(0)?,
-                    name: r.get(1)?,
-                    from_year: r.get(2)?,
-                    goal: r.get(3)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
-    /// The state of the current year's list: how many, and the last id.
-    pub fn asks_key(&self) -> Result<(u64, i64), StoreError> {
-        Ok(self.c.query_row(
-            "SELECT COUNT(*), coalesce(max(id), 0) FROM suggestions WHERE year = (SELECT max(year) FROM up_years)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
-    }
-
-    pub fn asks(&self) -> Result<(Vec<crate::upstream::hot::Ask>, (u64, i64)), StoreError> {
-        let mut st = self.c.prepare(
-            "SELECT id, town, village, coalesce(json_extract(doc, '$.title'), '') || ' ' || coalesce(json_extract(doc, '$.text'), '')
-             FROM suggestions WHERE year = (SELECT max(year) FROM up_years) ORDER BY id",
-        )?;
-        let asks = st
-            .query_map([], |r| {
-                Ok(crate::upstream::hot::Ask {
-                    id: r.get(0)?,
-                    town: r.get(1)?,
-                    village: r.get(2)?,
-                    text: r.get(3)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let key = (asks.len() as u64, asks.last().map_or(0, |a| a.id));
-        Ok((asks, key))
-    }
-
-    /// How many of `refs` `channel` already has, in any year (an import's check).
-    pub fn refs_present(&self, channel: Channel, refs: &[String]) -> Result<usize, StoreError> {
-        let channel = to_value(&channel);
-        let mut st = self.c.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM suggestions WHERE channel = ?1 AND source_ref = ?2)",
-        )?;
-        let mut n = 0;
-        for r in refs {
-            let there: bool =
-                st.query_row(params![channel.as_str().unwrap_or(""), r], |row| row.get(0))?;
-            n += usize::from(there);
-        }
-        Ok(n)
     }
 
     /// A suggestion by its tracking number (the public lookup).

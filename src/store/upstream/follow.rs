@@ -6,6 +6,15 @@
 use super::*;
 use crate::upstream::follow::{Decision, Inspection, Plan, PublicRating, Report};
 
+/// A project carried into a year from the year that decided it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Continuing {
+    pub project_id: i64,
+    pub name: String,
+    pub from_year: u32,
+    pub goal: String,
+}
+
 /// An inspection and the department's answer to its 督办建议.
 #[derive(Clone, Debug, Serialize)]
 pub struct InspectionRow {
@@ -71,6 +80,26 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
 }
 
 impl UpRead<'_> {
+    /// The projects carried into `year` from earlier years: (project, its
+    /// name, the year it was decided, its goal this year).
+    pub fn continuing(&self, year: u32) -> Result<Vec<Continuing>, StoreError> {
+        let mut st = self.c.prepare(
+            "SELECT c.project_id, json_extract(p.doc, '$.name'), p.year, c.goal
+             FROM continuing c JOIN projects p ON p.id = c.project_id WHERE c.year = ?1 ORDER BY c.project_id",
+        )?;
+        let rows = st
+            .query_map([year], |r| {
+                Ok(Continuing {
+                    project_id: r.get(0)?,
+                    name: r.get(1)?,
+                    from_year: r.get(2)?,
+                    goal: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     pub fn follow_record(&self, project: i64) -> Result<FollowRecord, StoreError> {
         let mut out = FollowRecord::default();
         if let Some((doc, by, at)) = self

@@ -12,6 +12,30 @@ pub struct NamedTopic {
     pub members: Vec<i64>,
 }
 
+/// 民意指数: how many calls (12345, 信访) and suggestions (公开、定向、专题
+/// 征集) a project answers — those it links, those of the hot topics it
+/// cites, and those of the projects merged into it, each once — and from
+/// how many 苏木镇.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Voice {
+    pub calls: u64,
+    pub suggestions: u64,
+    pub towns: u64,
+}
+
+/// [`Voice`] of project ?1.
+pub(super) const VOICE_SQL: &str = "WITH RECURSIVE fam(id) AS (
+        SELECT ?1 UNION SELECT p.id FROM projects p JOIN fam ON p.merged_into = fam.id),
+    s(id) AS (
+        SELECT suggestion_id FROM project_links WHERE project_id IN (SELECT id FROM fam)
+        UNION SELECT m.suggestion_id FROM project_topics t
+            JOIN hot_topic_members m ON m.topic_id = t.topic_id
+            WHERE t.project_id IN (SELECT id FROM fam))
+    SELECT coalesce(sum(channel IN ('hotline', 'petition')), 0),
+           coalesce(sum(channel NOT IN ('hotline', 'petition')), 0),
+           count(DISTINCT nullif(town, ''))
+    FROM suggestions WHERE id IN (SELECT id FROM s)";
+
 /// The longest name a topic may have, in characters.
 const NAME_MAX: usize = 40;
 
@@ -29,6 +53,37 @@ fn check_name(name: &str) -> Result<String, StoreError> {
 }
 
 impl UpRead<'_> {
+    /// The state of the current year's list: how many, and the last id.
+    pub fn asks_key(&self) -> Result<(u64, i64), StoreError> {
+        Ok(self.c.query_row(
+            "SELECT COUNT(*), coalesce(max(id), 0) FROM suggestions WHERE year = (SELECT max(year) FROM up_years)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The current year's asks as the hot-topic grouping reads them (the
+    /// text alone, not the whole row), and what identifies this state of
+    /// the list: (how many, the last id).
+    pub fn asks(&self) -> Result<(Vec<crate::upstream::hot::Ask>, (u64, i64)), StoreError> {
+        let mut st = self.c.prepare(
+            "SELECT id, town, village, coalesce(json_extract(doc, '$.title'), '') || ' ' || coalesce(json_extract(doc, '$.text'), '')
+             FROM suggestions WHERE year = (SELECT max(year) FROM up_years) ORDER BY id",
+        )?;
+        let asks = st
+            .query_map([], |r| {
+                Ok(crate::upstream::hot::Ask {
+                    id: r.get(0)?,
+                    town: r.get(1)?,
+                    village: r.get(2)?,
+                    text: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = (asks.len() as u64, asks.last().map_or(0, |a| a.id));
+        Ok((asks, key))
+    }
+
     /// The current year's named topics (those merged into another left
     /// out), each with its calls, by id.
     pub fn named_topics(&self) -> Result<Vec<NamedTopic>, StoreError> {
