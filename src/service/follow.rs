@@ -119,6 +119,16 @@ fn today() -> Result<Date> {
     Date::parse(&now.as_str()[..10]).map_err(Error::internal)
 }
 
+/// Whether the published votes (`outcomes`, by candidate) decided `p`.
+pub(super) fn is_decided(
+    p: &ProjectRow,
+    outcomes: &std::collections::HashMap<String, &str>,
+) -> bool {
+    p.candidate_id
+        .as_ref()
+        .is_some_and(|c| outcomes.get(c).copied() == Some(DECIDED))
+}
+
 impl Services {
     /// The projects the published votes decided.
     pub(super) async fn decided(&self) -> Result<Vec<ProjectRow>> {
@@ -126,11 +136,7 @@ impl Services {
         let projects = self.store.upstream_read(|r| r.projects()).await?;
         Ok(projects
             .into_iter()
-            .filter(|p| {
-                p.candidate_id
-                    .as_ref()
-                    .is_some_and(|c| outcomes.get(c) == Some(&DECIDED))
-            })
+            .filter(|p| is_decided(p, &outcomes))
             .collect())
     }
 

@@ -103,7 +103,14 @@ impl Services {
             Some(y) => self.store.upstream_read(move |r| r.continuing(y)).await?,
             None => vec![],
         };
-        let decided = self.decided().await?;
+        // The earlier years' decided projects, from the rows already read
+        // (not a second read of every project).
+        let outcomes = self.vote_outcomes().await?;
+        let decided: Vec<ProjectRow> = all
+            .iter()
+            .filter(|p| super::follow::is_decided(p, &outcomes))
+            .cloned()
+            .collect();
         cpu(move || {
             let of_year: Vec<ProjectRow> = all
                 .into_iter()
