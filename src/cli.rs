@@ -209,7 +209,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let signer = Signer::load(&key)?;
             let text = std::fs::read(&result)
                 .with_context(|| format!("cannot read {}", result.display()))?;
-            let body: crate::core::record::ResultBody = crate::core::record::parse_record(&text)
+            use crate::core::satisfaction::RoundResult;
+            // A vote's result, or a review's (its type says which).
+            let review = text
+                .windows(b"minsheng.review-result/".len())
+                .any(|w| w == b"minsheng.review-result/");
+            let body = RoundResult::parse(&text, review)
                 .map_err(|e| anyhow!("{}: not a result body: {e}", result.display()))?;
             let sig = signer.sign(crate::core::record::Role::Scrutineer, &body);
             let ids = |v: &[crate::core::record::CandidateId]| {
@@ -218,16 +223,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join("、")
             };
+            let c = body.common();
+            let what = match &body {
+                RoundResult::Vote(v) => format!(
+                    "计票结果哈希 {}。收回 {} 张，有效 {} 张，废票 {} 张；确定项目：{}{}",
+                    body.hash(),
+                    c.returned,
+                    c.valid,
+                    c.void,
+                    if v.decided.is_empty() {
+                        "无".to_string()
+                    } else {
+                        ids(&v.decided)
+                    },
+                    if v.runoff.is_empty() {
+                        String::new()
+                    } else {
+                        format!("；再次投票：{}", ids(&v.runoff))
+                    },
+                ),
+                RoundResult::Review(v) => format!(
+                    "满意度测评结果哈希 {}。收回 {} 张，有效 {} 张，废票 {} 张；{}",
+                    body.hash(),
+                    c.returned,
+                    c.valid,
+                    c.void,
+                    v.ratings
+                        .iter()
+                        .map(|(id, r)| format!("{id} {}", r.label_zh()))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+            };
+            let election = match &body {
+                RoundResult::Vote(v) => v.election_id,
+                RoundResult::Review(v) => v.election_id,
+            };
             eprintln!(
-                "签署：{} 第 {} 轮计票结果。计票结果哈希 {}。收回 {} 张，有效 {} 张，废票 {} 张；确定项目：{}{}。请核对后把下一行交给大会秘书处。",
-                body.election_id,
-                body.round,
-                Hash::of(&body),
-                body.returned,
-                body.valid,
-                body.void,
-                if body.decided.is_empty() { "无".to_string() } else { ids(&body.decided) },
-                if body.runoff.is_empty() { String::new() } else { format!("；再次投票：{}", ids(&body.runoff)) },
+                "签署：{election} 第 {} 轮。{what}。请核对后把下一行交给大会秘书处。",
+                c.round,
             );
             println!(
                 "{}",

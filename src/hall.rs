@@ -3,6 +3,7 @@
 
 use crate::core::canon::Hash;
 use crate::core::record::*;
+use crate::core::satisfaction::RoundResult;
 pub use crate::sheets::RowError;
 use crate::sheets::{cell, Sheet};
 use serde::{Deserialize, Serialize};
@@ -476,6 +477,19 @@ pub fn next_draft(draft: &RoundDraft, result: &ResultBody) -> Option<RoundDraft>
     next.rules.max_for = seats.min(draft.rules.max_for).max(1);
     next.previous_result = Some(Hash::of(result));
     Some(next)
+}
+
+/// The draft that must follow a result of either kind: a vote's as
+/// [`next_draft`]; a 满意度测评 that was not valid (no quorum, more
+/// returned than issued) is held again, chained to it.
+pub fn next_draft_of(draft: &RoundDraft, result: &RoundResult) -> Option<RoundDraft> {
+    match result {
+        RoundResult::Vote(v) => next_draft(draft, v),
+        RoundResult::Review(r) => (!r.round_valid).then(|| RoundDraft {
+            previous_result: Some(result.hash()),
+            ..draft.clone()
+        }),
+    }
 }
 
 #[cfg(test)]

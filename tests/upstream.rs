@@ -504,6 +504,7 @@ async fn a_year_from_suggestions_to_a_verified_vote_with_its_audit_chain() {
     .await;
     attest_and_publish(&mishu, round_id).await;
     after_the_vote(&base, d, a, &jiaoyu, &zhujian, &leader, &mishu).await;
+    satisfaction_review(&app, d, round_id, &canteen_id, &jiaoyu, &mishu).await;
 
     // Once published, the public year says what the vote decided — not
     // "候选项目" for every project any more.
@@ -1150,6 +1151,227 @@ async fn a_new_year_starts_with_its_own_list_and_counts() {
 
 /// 实施与监督 of the decided canteen (`d`): the plan, a late milestone, the
 /// working group's check, reports, a suspension only by decision, an
+/// 满意度测评 at the next session, on the vote's engine: a draft over the
+/// decided project, tablets (a vote's mark refused) and a paper ballot read
+/// by two counters, published, verified by both verifiers alone and as the
+/// chain after the vote; rated 不满意, the project gets a 整改 item its
+/// department answers, and its public history shows the rating.
+async fn satisfaction_review(
+    app: &TestApp,
+    d: i64,
+    vote_round: i64,
+    cid: &str,
+    jiaoyu: &common::app::StaffClient,
+    mishu: &common::app::StaffClient,
+) {
+    let base = &app.base;
+    let (s, j) = mishu
+        .post("/api/rounds/review", json!({"assembly": ""}))
+        .await;
+    assert_eq!(s, 422, "{j}");
+    let r = ok(mishu
+        .post(
+            "/api/rounds/review",
+            json!({"assembly": "石拐区第十八届人民代表大会第五次会议"}),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        (r["candidates"].as_u64(), r["title"].as_str()),
+        (Some(1), Some("2027年民生实事项目满意度测评")),
+        "{r}"
+    );
+    let id = r["id"].as_i64().unwrap();
+    let (s, j) = mishu
+        .post(
+            "/api/rounds/review",
+            json!({"assembly": "石拐区第十八届人民代表大会第五次会议"}),
+        )
+        .await;
+    assert_eq!(s, 409, "each project is reviewed once: {j}");
+    ok(mishu
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await)
+    .await;
+
+    // Tablets: a vote's mark is refused (the credential stays good), then rated.
+    let codes = codes(mishu).await;
+    let mut tablets = vec![];
+    for (number, code) in codes.iter().take(3) {
+        tablets.push(Tablet::check_in(base, number, code).await);
+    }
+    let (s, j) = tablets[0].vote(json!({ cid: "for" })).await;
+    assert_eq!(s, 400, "{j}");
+    let (s, j) = tablets[0].vote(json!({ cid: "abstain" })).await;
+    assert_eq!(s, 400, "no abstain in a review: {j}");
+    for (t, m) in tablets
+        .iter()
+        .zip(["unsatisfied", "unsatisfied", "basically_satisfied"])
+    {
+        ok(t.vote(json!({ cid: m })).await).await;
+    }
+    // Paper: deputy 4 is handed one of two printed ballots; two counters read it.
+    let (_, dl) = mishu.get("/api/deputies").await;
+    let fourth = dl["deputies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["number"] == codes[3].0.as_str())
+        .unwrap()["id"]
+        .clone();
+    ok(mishu
+        .post(
+            &format!("/api/deputies/{fourth}/present"),
+            json!({"present": true}),
+        )
+        .await)
+    .await;
+    let printed = common::app::print_paper(mishu, id, 2).await;
+    let (_, rd) = mishu.get(&format!("/api/rounds/{id}")).await;
+    let round_no = rd["round"].as_u64().unwrap();
+    let eid: minsheng::core::record::ElectionId = "shiguai-2027".parse().unwrap();
+    let qr = |code: &str| {
+        minsheng::core::credential::Credential::parse(code)
+            .unwrap()
+            .qr_text(&eid, round_no)
+    };
+    ok(mishu
+        .post(
+            &format!("/api/rounds/{id}/paper/handed-out"),
+            json!({"count": 1}),
+        )
+        .await)
+    .await;
+    let c1 = app.login_as("jipiao1").await;
+    let c2 = app.login_as("jipiao2").await;
+    let scrutineer = app.login_as("jianpiao1").await;
+    common::app::enter_twice(
+        &c1,
+        &c2,
+        id,
+        &qr(&printed[0]),
+        json!({ cid: "unsatisfied" }),
+    )
+    .await;
+    ok(scrutineer
+        .post(
+            &format!("/api/rounds/{id}/paper/void"),
+            json!({"code": printed[1], "reason": "unused"}),
+        )
+        .await)
+    .await;
+    ok(scrutineer
+        .post(&format!("/api/rounds/{id}/paper/box"), json!({"count": 1}))
+        .await)
+    .await;
+    ok(mishu
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await)
+    .await;
+    let tally_hash = attest_and_publish(mishu, id).await;
+
+    // The result: 4 valid ballots, 满意 0 and 基本满意 1 of a threshold of 3.
+    let (_, st) = mishu.get(&format!("/api/rounds/{id}/result")).await;
+    let r = &st["result"];
+    assert_eq!(r["type"], "minsheng.review-result/2", "{r}");
+    assert_eq!(
+        (r["valid"].as_u64(), r["threshold"].as_u64()),
+        (Some(4), Some(3)),
+        "{r}"
+    );
+    assert_eq!(r["tally"][cid]["unsatisfied"], 3, "{r}");
+    assert_eq!(r["ratings"][cid], "unsatisfied", "{r}");
+    assert_eq!(r["issued_roll"]["paper"], 1, "{r}");
+
+    // Both verifiers, the review alone and as the chain after the vote.
+    let vote = common::app::bundle_file(app, vote_round).await;
+    let review = common::app::bundle_file(app, id).await;
+    assert_eq!(
+        common::verifiers::both(&review),
+        common::verifiers::Outcome::Verified(tally_hash.clone())
+    );
+    let chain = [vote.to_str().unwrap(), review.to_str().unwrap()];
+    let out = minsheng().arg("verify").args(chain).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tools/verify_bundle.py"
+        ))
+        .args(chain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // 整改: made once, answered by the department, open until then.
+    let view = |j: &Value| -> Value {
+        j["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["project_id"] == d)
+            .cloned()
+            .unwrap()
+    };
+    let v = view(&ok(mishu.get("/api/follow").await).await);
+    let items: Vec<&Value> = v["inspections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["rectify"] == true)
+        .collect();
+    assert_eq!(items.len(), 1, "{v}");
+    assert!(
+        items[0]["suggestion"].as_str().unwrap().contains("整改"),
+        "{v}"
+    );
+    assert!(
+        items[0]["findings"].as_str().unwrap().contains("不满意 3"),
+        "{v}"
+    );
+    assert_eq!(v["open_items"], 1, "{v}");
+    let item = items[0]["id"].as_i64().unwrap();
+    ok(jiaoyu
+        .post(
+            &format!("/api/follow/inspections/{item}/answer"),
+            json!({"answer": "已制定整改方案：9月底前完成其余食堂改造，并请代表复查"}),
+        )
+        .await)
+    .await;
+    let v = view(&ok(mishu.get("/api/follow").await).await);
+    assert_eq!(v["open_items"], 0, "{v}");
+
+    // The public: the project's history carries the rating; the result page says it.
+    let h: Value = reqwest::get(format!("{base}/api/public/projects/{d}/history"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["reviews"][0]["rating"], "unsatisfied", "{h}");
+    assert_eq!(h["reviews"][0]["tally_hash"], tally_hash.as_str(), "{h}");
+    let page = reqwest::get(format!("{base}/results/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("测评结果公告") && page.contains("<b>不满意</b>"),
+        "{page}"
+    );
+    let paper_page = mishu.page(&format!("/results/{id}/announcement")).await;
+    assert!(paper_page.contains("满意度测评"), "{paper_page}");
+}
+
 /// inspection and its answer — and who may not do what. `a` was not decided.
 async fn after_the_vote(
     base: &str,

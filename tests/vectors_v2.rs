@@ -31,6 +31,7 @@ fn good() -> Vec<(&'static str, String)> {
         "good-replaced.jsonl",
         "chain-1.jsonl",
         "chain-2.jsonl",
+        "good-review.jsonl",
     ]
     .into_iter()
     .map(|f| {
@@ -62,6 +63,17 @@ const BAD: &[(&str, u64, &str)] = &[
         10,
         "body.issued_roll.replaced[0]",
     ),
+    // review-record-v2 (满意度测评)
+    ("bad-review-vote-mark.jsonl", 3, "marks"),
+    ("bad-review-abstain.jsonl", 2, "marks"),
+    ("bad-review-seats.jsonl", 1, "body.rules.seats"),
+    (
+        "bad-review-valid-base-in-vote.jsonl",
+        1,
+        "body.rules.threshold_base",
+    ),
+    ("bad-review-rating.jsonl", 11, "body.ratings"),
+    ("bad-review-tally.jsonl", 11, "body.tally.C04"),
 ];
 
 #[test]
@@ -132,6 +144,15 @@ fn both_verifiers_follow_a_chain_of_rounds_and_refuse_a_fork() {
         let (code, out) = chain(python, &["chain-1.jsonl", "chain-2.jsonl"]);
         assert_eq!(code, 0, "python={python}: {out}");
         assert!(out.contains("VERIFIED"), "{out}");
+        // A 满意度测评 is one more round of the same chain.
+        let (code, out) = chain(
+            python,
+            &["chain-1.jsonl", "chain-2.jsonl", "good-review.jsonl"],
+        );
+        assert_eq!(code, 0, "python={python}: {out}");
+        // ... and only after the round it names.
+        let (code, out) = chain(python, &["chain-1.jsonl", "good-review.jsonl"]);
+        assert_eq!(code, 1, "python={python}: {out}");
         // The fork: a second round 2 naming round 1, after round 2.
         let (code, out) = chain(
             python,
@@ -191,12 +212,7 @@ fn marks(s: &str) -> Marks {
         .split_whitespace()
         .map(|p| {
             let (id, m) = p.split_once(':').unwrap();
-            let m = match m {
-                "for" => Mark::For,
-                "against" => Mark::Against,
-                "unclear" => Mark::Unclear,
-                _ => Mark::Abstain,
-            };
+            let m = Mark::parse(m).unwrap();
             (CandidateId::parse(id).unwrap(), m)
         })
         .collect();
@@ -321,8 +337,8 @@ fn bundle(m: &Maker, manifest: &Manifest, entries: Vec<Entry>, roll: IssuedRoll)
         issued: roll.issued(tablet_entries),
     };
     let closed = Timestamp::parse("2027-01-12T10:40:00+08:00").unwrap();
-    let result = tally.result_with(manifest, mh, head, att, Some(roll), closed);
-    let th = Hash::of(&result);
+    let result = tally.round_result(manifest, mh, head, att, Some(roll), closed);
+    let th = result.hash();
     let mut signatures = vec![m.authority.sign(Role::Authority, &result)];
     signatures.extend(
         m.scrutineers
@@ -353,6 +369,136 @@ fn roll(tablet: &[&str], paper: u64, switched: bool) -> IssuedRoll {
 fn logged(manifest: &Manifest, ballots: &[Ballot]) -> Vec<Entry> {
     let mut log = VoteLog::open(manifest);
     ballots.iter().map(|b| log.append(b).unwrap().0).collect()
+}
+
+/// A 满意度测评 round (review-record-v2) over the vote's four projects.
+fn review_manifest(m: &Maker, round: u64, previous: Option<Hash>, key: &IssuingKey) -> Manifest {
+    let mut man = m.manifest(round, previous, key);
+    man.title = "2027年民生实事项目满意度测评".into();
+    man.assembly = "石拐区第十届人民代表大会第二次会议".into();
+    man.rules = Rules {
+        marks: MarkSet::Review,
+        max_for: 4,
+        seats: 4,
+        shortfall: Shortfall::Accept,
+        threshold_base: ThresholdBase::Valid,
+    };
+    man
+}
+
+#[test]
+fn the_review_vector_rates_at_the_rules_edges() {
+    // What good-review.jsonl says, read back: base = 8 valid ballots, threshold 5.
+    let text = std::fs::read_to_string(dir().join("good-review.jsonl")).unwrap();
+    let last = text.lines().last().unwrap();
+    let signed: Signed<minsheng::core::satisfaction::ReviewResult> =
+        serde_json::from_str(last).unwrap();
+    let r = signed.body;
+    assert_eq!((r.returned, r.valid, r.void, r.threshold), (9, 8, 1, 5));
+    let rating = |id: &str| r.ratings[&CandidateId::parse(id).unwrap()].as_str();
+    assert_eq!(rating("C01"), "satisfied", "5 of 8: exactly the threshold");
+    assert_eq!(rating("C02"), "basically_satisfied", "4 + 1 of 8");
+    assert_eq!(rating("C03"), "unsatisfied", "2 + 2 of 8, one mark unclear");
+    assert_eq!(rating("C04"), "unsatisfied", "4 of 8, the rest no opinion");
+    assert_eq!(r.tally[&CandidateId::parse("C04").unwrap()].no_opinion, 4);
+}
+
+#[test]
+#[ignore = "writes the review vectors in docs/spec/v2/vectors; run by hand when they change"]
+fn write_review() {
+    let m = Maker::new();
+    let key = m.issuing.public_key().clone();
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir().join(name), text).unwrap();
+    };
+    // The chain's round 3, after chain-2.jsonl.
+    let chain2 = std::fs::read_to_string(dir().join("chain-2.jsonl")).unwrap();
+    let last: Signed<ResultBody> = serde_json::from_str(chain2.lines().last().unwrap()).unwrap();
+    let man = review_manifest(&m, 3, Some(Hash::of(&last.body)), &key);
+    let s = "satisfied";
+    let b = "basically_satisfied";
+    let u = "unsatisfied";
+    let ballots = vec![
+        m.tablet(3, 1, &format!("C01:{s} C02:{s} C03:{s} C04:{s}")),
+        m.tablet(3, 2, &format!("C01:{s} C02:{s} C03:{s} C04:{s}")),
+        m.tablet(3, 3, &format!("C01:{s} C02:{s} C03:{b} C04:{s}")),
+        m.paper(3, 0, &format!("C01:{u} C03:{u}")),
+        m.tablet(3, 4, &format!("C01:{s} C02:{s} C03:{b} C04:{s}")),
+        m.tablet(3, 5, &format!("C01:{s} C02:{b} C03:{u}")),
+        m.paper(3, 1, &format!("C02:{u} C03:unclear")),
+        m.tablet(3, 6, &format!("C01:{b} C03:{u}")),
+        Ballot {
+            unreadable: true,
+            ..m.paper(3, 2, "")
+        },
+    ];
+    let entries = logged(&man, &ballots);
+    let review_roll = roll(&["001", "002", "003", "004", "005", "006", "007"], 3, false);
+    let (text, th) = bundle(&m, &man, entries.clone(), review_roll.clone());
+    write("good-review.jsonl", &text);
+    println!("| good-review.jsonl | {th} | a 满意度测评 (review-record-v2), round 3 after chain-2: six tablets, three paper (one `unclear` mark, one ruled unreadable); 8 valid ballots, threshold 5: C01 满意 at exactly 5, C02 基本满意 at 4 + 1, C03 and C04 不满意 (C04 with 4 no opinion) |");
+
+    // A vote's mark, and `abstain`, in a review.
+    let mut e = entries.clone();
+    e[1].marks = marks("C01:for");
+    write(
+        "bad-review-vote-mark.jsonl",
+        &bundle(&m, &man, e, review_roll.clone()).0,
+    );
+    let mut e = entries.clone();
+    e[0].marks = marks(&format!("C01:{s} C02:abstain"));
+    write(
+        "bad-review-abstain.jsonl",
+        &bundle(&m, &man, e, review_roll.clone()).0,
+    );
+    // A review that caps or leaves seats: not a review.
+    let mut capped = man.clone();
+    capped.rules.seats = 2;
+    capped.rules.max_for = 2;
+    let ce = logged(&man, &ballots);
+    write(
+        "bad-review-seats.jsonl",
+        &bundle(&m, &capped, ce, review_roll.clone()).0,
+    );
+    // A vote that counts against the valid ballots.
+    let mut vote = m.manifest(1, None, &key);
+    vote.rules.threshold_base = ThresholdBase::Valid;
+    let ve = logged(&m.manifest(1, None, &key), &[m.tablet(1, 1, "C01:for")]);
+    write(
+        "bad-review-valid-base-in-vote.jsonl",
+        &bundle(&m, &vote, ve, roll(&["001"], 0, false)).0,
+    );
+    // The result changed and signed again: a rating, a count.
+    let lines: Vec<String> = text.lines().map(String::from).collect();
+    let lastline = lines.len() - 1;
+    let signed: Signed<minsheng::core::satisfaction::ReviewResult> =
+        serde_json::from_str(&lines[lastline]).unwrap();
+    let with = |name: &str, f: &dyn Fn(&mut minsheng::core::satisfaction::ReviewResult)| {
+        let mut s = signed.clone();
+        f(&mut s.body);
+        let mut sigs = vec![m.authority.sign(Role::Authority, &s.body)];
+        sigs.extend(
+            m.scrutineers
+                .iter()
+                .map(|k| k.sign(Role::Scrutineer, &s.body)),
+        );
+        s.signatures = sigs;
+        let mut out = lines.clone();
+        out[lastline] = to_canonical_string(&s);
+        std::fs::write(dir().join(name), out.join("\n") + "\n").unwrap();
+    };
+    let c04 = CandidateId::parse("C04").unwrap();
+    with("bad-review-rating.jsonl", &|r| {
+        r.ratings.insert(
+            c04,
+            minsheng::core::satisfaction::Rating::BasicallySatisfied,
+        );
+    });
+    with("bad-review-tally.jsonl", &|r| {
+        let t = r.tally.get_mut(&c04).unwrap();
+        t.no_opinion -= 1;
+        t.basically_satisfied += 1;
+    });
 }
 
 #[test]

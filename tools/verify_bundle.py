@@ -273,6 +273,11 @@ def version(c, v, path, kind):
     c.one_of(v, path, [f"minsheng.{kind}/1", f"minsheng.{kind}/2"])
     return int(v[-1])
 ENTRY_KEYS = ["type", "election_id", "round", "seq", "prev", "credential", "channel", "marks", "void"]
+# review-record-v2 (满意度测评): a v2 round whose rules' marks are these.
+REVIEW_MARKS = ["satisfied", "basically_satisfied", "unsatisfied"]
+REVIEW_KEYS = ["type", "election_id", "round", "manifest", "log_head", "total_deputies", "present", "issued",
+               "issued_roll", "returned", "valid", "void", "quorum_met", "round_valid", "threshold", "tally",
+               "ratings", "closed_at"]
 RESULT_KEYS = ["type", "election_id", "round", "manifest", "log_head", "total_deputies", "present", "issued",
                "returned", "valid", "void", "quorum_met", "round_valid", "threshold", "tally", "ranking",
                "decided", "runoff", "unfilled", "closed_at"]
@@ -297,8 +302,8 @@ def check_manifest(text, expected_authority):
     r = c.obj(m["rules"], "body.rules", ["seats", "max_for", "marks", "threshold_base", "shortfall"])
     c.int(r["seats"], "body.rules.seats", 1)
     c.int(r["max_for"], "body.rules.max_for", 1)
-    c.one_of(r["marks"], "body.rules.marks", [["for", "against", "abstain"], ["for"]])
-    c.one_of(r["threshold_base"], "body.rules.threshold_base", ["total_deputies", "present"])
+    c.one_of(r["marks"], "body.rules.marks", [["for", "against", "abstain"], ["for"], REVIEW_MARKS])
+    c.one_of(r["threshold_base"], "body.rules.threshold_base", ["total_deputies", "present", "valid"])
     c.one_of(r["shortfall"], "body.rules.shortfall", ["accept", "revote"])
     if not isinstance(m["candidates"], list) or not m["candidates"]:
         c.fail("body.candidates", "expected a non-empty list")
@@ -314,6 +319,18 @@ def check_manifest(text, expected_authority):
         if cand["id"] in seen:
             c.fail(f"{path}.id", f"{cand['id']} is used twice")
         seen.add(cand["id"])
+    # review-record-v2: every project rated, none decided.
+    m["_review"] = r["marks"] == REVIEW_MARKS
+    n = len(m["candidates"])
+    if m["_review"]:
+        if m["_version"] != 2:
+            c.fail("body.rules.marks", "a satisfaction review is a v2 round (review-record-v2)")
+        if r["seats"] != n or r["max_for"] != n:
+            c.fail("body.rules.seats", f"a review rates every project: seats and max_for must both be {n}, found {r['seats']} and {r['max_for']}")
+        if r["shortfall"] != "accept":
+            c.fail("body.rules.shortfall", 'a review decides nothing: shortfall must be "accept"')
+    elif r["threshold_base"] == "valid":
+        c.fail("body.rules.threshold_base", '"valid" is a satisfaction review\'s base; a vote counts against total_deputies or present')
     creds = m["credentials"]
     if not isinstance(creds, list):
         c.fail("body.credentials", "expected a list")
@@ -393,7 +410,8 @@ def check_entry(line, e, m, seq, prev, pool, used):
         c.fail("credential", f"{e['credential']} was already used")
     if not isinstance(e["marks"], dict):
         c.fail("marks", "expected an object")
-    allowed = set(m["rules"]["marks"]) | {"abstain"} | ({"unclear"} if e["channel"] == "paper" else set())
+    # A review has no abstain: an unmarked project is no opinion.
+    allowed = set(m["rules"]["marks"]) | (set() if m["_review"] else {"abstain"}) | ({"unclear"} if e["channel"] == "paper" else set())
     ids = {cand["id"] for cand in m["candidates"]}
     for cid, mark in e["marks"].items():
         if cid not in ids:
@@ -451,29 +469,66 @@ def expected_result(m, mh, head, entries, r):
     return want
 
 
+def expected_review(m, mh, head, entries, r):
+    """A review's result (review-record-v2) from the manifest, the log and the attendance."""
+    ids = [cand["id"] for cand in m["candidates"]]
+    marks = REVIEW_MARKS + ["unclear"]
+    tally = {i: {k: 0 for k in marks + ["no_opinion"]} for i in ids}
+    valid = 0
+    for e in entries:
+        if e["void"] is not None:
+            continue
+        valid += 1
+        for i in ids:
+            tally[i][e["marks"].get(i, "no_opinion")] += 1
+    total, present, issued = m["total_deputies"], r["present"], r["issued"]
+    quorum_met = 3 * present >= 2 * total
+    round_valid = quorum_met and len(entries) <= issued
+    base = {"valid": valid, "present": present, "total_deputies": total}[m["rules"]["threshold_base"]]
+    threshold = base // 2 + 1
+    ratings = {}
+    if round_valid:
+        for i in ids:
+            t = tally[i]
+            ratings[i] = ("satisfied" if t["satisfied"] >= threshold
+                          else "basically_satisfied" if t["satisfied"] + t["basically_satisfied"] >= threshold
+                          else "unsatisfied")
+    return {
+        "type": "minsheng.review-result/2", "election_id": m["election_id"], "round": m["round"],
+        "manifest": mh, "log_head": head, "total_deputies": total, "present": present, "issued": issued,
+        "returned": len(entries), "valid": valid, "void": len(entries) - valid,
+        "quorum_met": quorum_met, "round_valid": round_valid, "threshold": threshold,
+        "tally": tally, "ratings": ratings, "closed_at": r["closed_at"], "issued_roll": r["issued_roll"],
+    }
+
+
 def check_result(line, text, m, mh, head, entries, expected_tally_hash):
     c = Checker(line)
     env = c.obj(parse_line(line, text), "(record)", ["body", "signatures"])
     v2 = m["_version"] == 2
-    r = c.obj(env["body"], "body", RESULT_KEYS + (["issued_roll"] if v2 else []))
-    if version(c, r["type"], "body.type", "result") != m["_version"]:
+    review = m["_review"]
+    r = c.obj(env["body"], "body", REVIEW_KEYS if review else RESULT_KEYS + (["issued_roll"] if v2 else []))
+    if review:
+        c.one_of(r["type"], "body.type", ["minsheng.review-result/2"])
+    elif version(c, r["type"], "body.type", "result") != m["_version"]:
         c.fail("body.type", f"found {r['type']!r}, expected 'minsheng.result/{m['_version']}' (the manifest's version)")
-    for f in ["total_deputies", "present", "issued", "returned", "valid", "void", "threshold", "unfilled"]:
+    for f in ["total_deputies", "present", "issued", "returned", "valid", "void", "threshold"] + ([] if review else ["unfilled"]):
         c.int(r[f], f"body.{f}")
     c.time(r["closed_at"], "body.closed_at")
-    want = expected_result(m, mh, head, entries, r)
+    want = (expected_review if review else expected_result)(m, mh, head, entries, r)
     order = ["election_id", "round", "manifest", "log_head", "total_deputies", "returned", "valid", "void"]
     for f in order:
         if r[f] != want[f] or type(r[f]) is not type(want[f]):
             c.fail(f"body.{f}", f"found {json.dumps(r[f])}, expected {json.dumps(want[f])}")
     if not isinstance(r["tally"], dict) or sorted(r["tally"]) != sorted(want["tally"]):
         c.fail("body.tally (candidates)", "the tally must list exactly the manifest's candidates")
+    counted = sorted(REVIEW_MARKS + ["unclear", "no_opinion"]) if review else ["for", "against", "abstain", "unclear"]
     for cid in sorted(want["tally"]):
-        c.obj(r["tally"][cid], f"body.tally.{cid}", ["for", "against", "abstain", "unclear"])
-        for k in ["for", "against", "abstain", "unclear"]:
+        c.obj(r["tally"][cid], f"body.tally.{cid}", counted)
+        for k in counted:
             if r["tally"][cid][k] != want["tally"][cid][k] or type(r["tally"][cid][k]) is not int:
-                c.fail(f"body.tally.{cid}.{k}", f"found {r['tally'][cid][k]}, expected {want['tally'][cid][k]}")
-    for f in ["threshold", "quorum_met", "round_valid", "ranking", "decided", "runoff", "unfilled"]:
+                c.fail(f"body.tally.{cid}" + ("" if review else f".{k}"), f"found {r['tally'][cid][k]}, expected {want['tally'][cid][k]} ({k})")
+    for f in ["threshold", "quorum_met", "round_valid"] + (["ratings"] if review else ["ranking", "decided", "runoff", "unfilled"]):
         if r[f] != want[f] or type(r[f]) is not type(want[f]):
             c.fail(f"body.{f}", f"found {json.dumps(r[f])}, expected {json.dumps(want[f])}")
     pooled, replaced = r["issued"], 0

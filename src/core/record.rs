@@ -30,6 +30,12 @@ pub enum Mark {
     Abstain,
     /// 无法辨认 (a paper mark that cannot be read; counts for nothing)
     Unclear,
+    /// 满意 (a 满意度测评 round only)
+    Satisfied,
+    /// 基本满意 (a 满意度测评 round only)
+    BasicallySatisfied,
+    /// 不满意 (a 满意度测评 round only)
+    Unsatisfied,
 }
 
 impl Mark {
@@ -39,7 +45,24 @@ impl Mark {
             Mark::Against => "against",
             Mark::Abstain => "abstain",
             Mark::Unclear => "unclear",
+            Mark::Satisfied => "satisfied",
+            Mark::BasicallySatisfied => "basically_satisfied",
+            Mark::Unsatisfied => "unsatisfied",
         }
+    }
+    /// The mark named `s` (as the record writes it).
+    pub fn parse(s: &str) -> Option<Mark> {
+        [
+            Mark::For,
+            Mark::Against,
+            Mark::Abstain,
+            Mark::Unclear,
+            Mark::Satisfied,
+            Mark::BasicallySatisfied,
+            Mark::Unsatisfied,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -47,6 +70,9 @@ impl Mark {
             Mark::Against => "不赞成",
             Mark::Abstain => "弃权",
             Mark::Unclear => "无法辨认",
+            Mark::Satisfied => "满意",
+            Mark::BasicallySatisfied => "基本满意",
+            Mark::Unsatisfied => "不满意",
         }
     }
 }
@@ -58,6 +84,9 @@ pub enum MarkSet {
     ForAgainstAbstain,
     /// `["for"]`: choose up to `max_for` projects.
     ForOnly,
+    /// `["satisfied", "basically_satisfied", "unsatisfied"]`: a 满意度测评
+    /// round (review-record-v2): every project rated, nothing decided.
+    Review,
 }
 
 impl MarkSet {
@@ -65,16 +94,33 @@ impl MarkSet {
         match self {
             MarkSet::ForAgainstAbstain => &["for", "against", "abstain"],
             MarkSet::ForOnly => &["for"],
+            MarkSet::Review => &["satisfied", "basically_satisfied", "unsatisfied"],
         }
     }
-    /// Whether a ballot may carry `mark` on this channel. `abstain` is always
-    /// allowed; `unclear` only on paper.
+    /// The marks a ballot of this set offers, in the order they are shown.
+    pub fn marks(self) -> &'static [Mark] {
+        match self {
+            MarkSet::ForAgainstAbstain => &[Mark::For, Mark::Against, Mark::Abstain],
+            MarkSet::ForOnly => &[Mark::For],
+            MarkSet::Review => &[Mark::Satisfied, Mark::BasicallySatisfied, Mark::Unsatisfied],
+        }
+    }
+    /// Whether a ballot may carry `mark` on this channel. In a vote
+    /// `abstain` is always allowed; `unclear` only on paper, in a vote or a
+    /// review; a review's marks only in a review (where an unmarked project
+    /// is no opinion, so there is no `abstain`).
     pub fn allows(self, mark: Mark, channel: Channel) -> bool {
         match mark {
-            Mark::For | Mark::Abstain => true,
-            Mark::Against => self == MarkSet::ForAgainstAbstain,
             Mark::Unclear => channel == Channel::Paper,
+            Mark::For | Mark::Abstain => self != MarkSet::Review,
+            Mark::Against => self == MarkSet::ForAgainstAbstain,
+            Mark::Satisfied | Mark::BasicallySatisfied | Mark::Unsatisfied => {
+                self == MarkSet::Review
+            }
         }
+    }
+    pub fn is_review(self) -> bool {
+        self == MarkSet::Review
     }
 }
 
@@ -90,8 +136,9 @@ impl<'de> Deserialize<'de> for MarkSet {
         match v.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             ["for", "against", "abstain"] => Ok(MarkSet::ForAgainstAbstain),
             ["for"] => Ok(MarkSet::ForOnly),
+            ["satisfied", "basically_satisfied", "unsatisfied"] => Ok(MarkSet::Review),
             other => Err(de::Error::custom(format!(
-                "expected [\"for\",\"against\",\"abstain\"] or [\"for\"], found {other:?}"
+                "expected [\"for\",\"against\",\"abstain\"], [\"for\"] or [\"satisfied\",\"basically_satisfied\",\"unsatisfied\"], found {other:?}"
             ))),
         }
     }
@@ -105,6 +152,8 @@ pub enum ThresholdBase {
     TotalDeputies,
     /// 出席代表
     Present,
+    /// 有效票 (a 满意度测评 round only: the deputies who rated)
+    Valid,
 }
 
 /// What happens when fewer projects pass than there are seats.
@@ -253,6 +302,7 @@ impl Manifest {
         if self.rules.seats == 0 {
             return Err(FieldError::new("rules.seats", "must be at least 1"));
         }
+        self.check_review()?;
         if self.rules.max_for == 0 {
             return Err(FieldError::new("rules.max_for", "must be at least 1"));
         }
@@ -289,6 +339,52 @@ impl Manifest {
                     format!("{what}: commitments must be sorted ascending and unique"),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// Whether this is a 满意度测评 round (review-record-v2).
+    pub fn is_review(&self) -> bool {
+        self.rules.marks.is_review()
+    }
+
+    /// review-record-v2: a review is a v2 round that rates every project
+    /// and decides none, so `seats` and `max_for` are the number of
+    /// projects (no ballot is ever over a cap) and `shortfall` is `accept`;
+    /// `threshold_base` `valid` belongs to a review alone.
+    fn check_review(&self) -> Result<(), FieldError> {
+        let n = self.candidates.len() as u64;
+        if !self.is_review() {
+            if self.rules.threshold_base == ThresholdBase::Valid {
+                return Err(FieldError::new(
+                    "rules.threshold_base",
+                    "\"valid\" is a satisfaction review's base; a vote counts against total_deputies or present",
+                ));
+            }
+            return Ok(());
+        }
+        if self.kind.0 != Version::V2 {
+            return Err(FieldError::new(
+                "rules.marks",
+                "a satisfaction review is a v2 round (review-record-v2)",
+            ));
+        }
+        if self.rules.seats != n || self.rules.max_for != n {
+            return Err(FieldError::new(
+                "rules.seats",
+                format!(
+                    "a review rates every project: seats and max_for must both be {n}, found {} and {}",
+                    self.rules.seats, self.rules.max_for
+                ),
+            ));
+        }
+        if self.rules.shortfall != Shortfall::Accept {
+            return Err(FieldError::new(
+                "rules.shortfall",
+                "a review decides nothing: shortfall must be \"accept\"",
+            ));
         }
         Ok(())
     }
@@ -446,6 +542,9 @@ impl Entry {
                     b"against" => Mark::Against,
                     b"abstain" => Mark::Abstain,
                     b"unclear" => Mark::Unclear,
+                    b"satisfied" => Mark::Satisfied,
+                    b"basically_satisfied" => Mark::BasicallySatisfied,
+                    b"unsatisfied" => Mark::Unsatisfied,
                     _ => return None,
                 };
                 if marks.last().is_some_and(|(prev, _)| *prev >= id) {

@@ -177,3 +177,71 @@ fn identifiers_are_checked() {
     assert!(CandidateId::parse("").is_err());
     assert!(CandidateId::parse("项目").is_err());
 }
+
+/// A v2 manifest with RFC 9474's test key as its issuing key.
+fn v2_manifest() -> Manifest {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/spec/v2/vectors/good-review.jsonl"
+    ))
+    .unwrap();
+    let m: Signed<Manifest> = parse_record(text.lines().next().unwrap().as_bytes()).unwrap();
+    m.body
+}
+
+#[test]
+fn a_review_manifest_rates_every_project_and_only_in_v2() {
+    let m = v2_manifest();
+    assert!(m.is_review());
+    assert_eq!(m.check(), Ok(()));
+    let field = |f: &dyn Fn(&mut Manifest)| {
+        let mut m = v2_manifest();
+        f(&mut m);
+        m.check().map_err(|e| e.field)
+    };
+    assert_eq!(field(&|m| m.rules.seats = 3), Err("rules.seats".into()));
+    assert_eq!(field(&|m| m.rules.max_for = 1), Err("rules.seats".into()));
+    assert_eq!(
+        field(&|m| m.rules.shortfall = Shortfall::Revote),
+        Err("rules.shortfall".into())
+    );
+    assert_eq!(
+        field(&|m| {
+            m.kind = ManifestType::V1;
+            m.issuing_key = None;
+        }),
+        Err("rules.marks".into()),
+        "a review is a v2 round"
+    );
+    for base in [ThresholdBase::Present, ThresholdBase::TotalDeputies] {
+        assert_eq!(field(&|m| m.rules.threshold_base = base), Ok(()));
+    }
+    // `valid` is a review's base, never a vote's.
+    assert_eq!(
+        field(&|m| {
+            m.rules.marks = MarkSet::ForAgainstAbstain;
+            m.rules.max_for = 2;
+        }),
+        Err("rules.threshold_base".into())
+    );
+}
+
+#[test]
+fn review_marks_are_a_reviews_and_unclear_is_papers() {
+    use Channel::{Paper, Tablet};
+    let r = MarkSet::Review;
+    for m in [Mark::Satisfied, Mark::BasicallySatisfied, Mark::Unsatisfied] {
+        assert!(r.allows(m, Tablet) && r.allows(m, Paper));
+        assert!(!MarkSet::ForAgainstAbstain.allows(m, Paper));
+        assert_eq!(Mark::parse(m.as_str()), Some(m));
+    }
+    for m in [Mark::For, Mark::Against, Mark::Abstain] {
+        assert!(!r.allows(m, Paper), "{m:?}");
+    }
+    assert!(r.allows(Mark::Unclear, Paper) && !r.allows(Mark::Unclear, Tablet));
+    assert_eq!(Mark::parse("maybe"), None);
+    let marks: MarkSet =
+        serde_json::from_str(r#"["satisfied","basically_satisfied","unsatisfied"]"#).unwrap();
+    assert_eq!(marks, MarkSet::Review);
+    assert!(serde_json::from_str::<MarkSet>(r#"["unsatisfied","satisfied"]"#).is_err());
+}

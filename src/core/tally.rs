@@ -8,6 +8,7 @@ use super::record::{
     CandidateId, Counts, Entry, IssuedRoll, Manifest, Mark, ResultBody, ResultType, Rules,
     Shortfall, ThresholdBase, Timestamp,
 };
+use super::satisfaction::{review_result, ReviewCounts, RoundResult};
 
 /// 应到/实到 and 发出: what the log alone cannot know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -25,6 +26,9 @@ pub struct Tally {
     rules: BallotRules,
     /// Explicit marks per candidate, in manifest order.
     explicit: Vec<Counts>,
+    /// A review's marks per candidate (满意 / 基本满意 / 不满意; `unclear`
+    /// is in `explicit`), in manifest order.
+    review: Vec<ReviewCounts>,
     returned: u64,
     void: u64,
 }
@@ -35,6 +39,7 @@ impl Tally {
             ids: manifest.candidates.iter().map(|c| c.id).collect(),
             rules: BallotRules::of(manifest),
             explicit: vec![Counts::default(); manifest.candidates.len()],
+            review: vec![ReviewCounts::default(); manifest.candidates.len()],
             returned: 0,
             void: 0,
         }
@@ -59,12 +64,15 @@ impl Tally {
             return;
         }
         for &(i, mark) in marks {
-            if let Some(c) = self.explicit.get_mut(i) {
+            if let (Some(c), Some(r)) = (self.explicit.get_mut(i), self.review.get_mut(i)) {
                 match mark {
                     Mark::For => c.for_ += 1,
                     Mark::Against => c.against += 1,
                     Mark::Abstain => c.abstain += 1,
                     Mark::Unclear => c.unclear += 1,
+                    Mark::Satisfied => r.satisfied += 1,
+                    Mark::BasicallySatisfied => r.basically_satisfied += 1,
+                    Mark::Unsatisfied => r.unsatisfied += 1,
                 }
             }
         }
@@ -81,6 +89,11 @@ impl Tally {
             a.abstain += b.abstain;
             a.unclear += b.unclear;
         }
+        for (a, b) in self.review.iter_mut().zip(&other.review) {
+            a.satisfied += b.satisfied;
+            a.basically_satisfied += b.basically_satisfied;
+            a.unsatisfied += b.unsatisfied;
+        }
     }
 
     /// An empty tally over the same candidates.
@@ -89,6 +102,7 @@ impl Tally {
             ids: self.ids.clone(),
             rules: self.rules.clone(),
             explicit: vec![Counts::default(); self.explicit.len()],
+            review: vec![ReviewCounts::default(); self.review.len()],
             returned: 0,
             void: 0,
         }
@@ -124,6 +138,61 @@ impl Tally {
                 )
             })
             .collect()
+    }
+
+    /// A review's counts per project (manifest order), unmarked as no opinion.
+    pub fn review_counts(&self) -> Vec<(CandidateId, ReviewCounts)> {
+        let valid = self.valid();
+        self.ids
+            .iter()
+            .zip(self.review.iter().zip(&self.explicit))
+            .map(|(id, (r, c))| {
+                let marked = r.satisfied + r.basically_satisfied + r.unsatisfied + c.unclear;
+                (
+                    *id,
+                    ReviewCounts {
+                        no_opinion: valid.saturating_sub(marked),
+                        unclear: c.unclear,
+                        ..*r
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// What the round publishes: a vote's result, or a review's
+    /// (review-record-v2, always with its issued roll).
+    pub fn round_result(
+        &self,
+        manifest: &Manifest,
+        manifest_hash: Hash,
+        log_head: Hash,
+        attendance: Attendance,
+        issued_roll: Option<IssuedRoll>,
+        closed_at: Timestamp,
+    ) -> RoundResult {
+        match (manifest.is_review(), issued_roll) {
+            (true, Some(roll)) => RoundResult::Review(review_result(
+                manifest,
+                manifest_hash,
+                log_head,
+                self.review_counts(),
+                self.returned,
+                self.void,
+                attendance.present,
+                attendance.issued,
+                roll,
+                closed_at,
+            )),
+            (_, roll) => RoundResult::Vote(self.result_with(
+                manifest,
+                manifest_hash,
+                log_head,
+                attendance,
+                roll,
+                closed_at,
+            )),
+        }
     }
 
     /// The result body of a v1 round (no issued roll).
@@ -218,7 +287,8 @@ pub fn outcome(
     let quorum_met = attendance.present >= quorum(total_deputies);
     let round_valid = quorum_met && returned <= attendance.issued;
     let base = match rules.threshold_base {
-        ThresholdBase::TotalDeputies => total_deputies,
+        // `valid` is a review's base; a vote's manifest cannot name it.
+        ThresholdBase::TotalDeputies | ThresholdBase::Valid => total_deputies,
         ThresholdBase::Present => attendance.present,
     };
     let threshold = base / 2 + 1;

@@ -1,7 +1,7 @@
 //! Unit tests of `tally`, beside it.
 use super::*;
 use crate::core::chain::{Ballot, VoteLog};
-use crate::core::record::{Channel, MarkSet, VoidReason};
+use crate::core::record::{Channel, IssuedRoll, MarkSet, VoidReason};
 use crate::core::testkit::{ballot, marks, Fixture};
 
 fn id(s: &str) -> CandidateId {
@@ -406,4 +406,129 @@ fn over_cap_is_void_in_the_tally() {
         })
         .unwrap();
     assert_eq!(e.void, Some(VoidReason::OverCap));
+}
+
+/// A 满意度测评 over `n` projects (review-record-v2's rules, on the fixture's pool).
+fn review_fixture(n: usize, pool: usize) -> Fixture {
+    let mut f = Fixture::new(n, n as u64, pool);
+    f.manifest.rules.marks = MarkSet::Review;
+    f.manifest.rules.threshold_base = ThresholdBase::Valid;
+    f
+}
+
+fn review(f: &Fixture, ballots: &[&str], present: u64) -> crate::core::satisfaction::ReviewResult {
+    let mut log = VoteLog::open(&f.manifest);
+    let mut tally = Tally::new(&f.manifest);
+    for (i, b) in ballots.iter().enumerate() {
+        let ballot = match b.strip_prefix("paper:") {
+            Some(rest) => Ballot {
+                channel: Channel::Paper,
+                ..ballot(f, i, rest)
+            },
+            None if *b == "unreadable" => Ballot {
+                channel: Channel::Paper,
+                unreadable: true,
+                ..ballot(f, i, "")
+            },
+            None => ballot(f, i, b),
+        };
+        let (e, _) = log.append(&ballot).unwrap();
+        tally.add(&e);
+    }
+    let roll = IssuedRoll {
+        paper: ballots.len() as u64,
+        replaced: vec![],
+        switched_to_paper: false,
+        tablet: vec![],
+    };
+    let att = Attendance {
+        present,
+        issued: ballots.len() as u64,
+    };
+    let ts = Timestamp::parse("2028-01-12T11:00:00+08:00").unwrap();
+    match tally.round_result(
+        &f.manifest,
+        log.manifest_hash(),
+        log.head(),
+        att,
+        Some(roll),
+        ts,
+    ) {
+        crate::core::satisfaction::RoundResult::Review(r) => r,
+        other => panic!("a review's result, found {other:?}"),
+    }
+}
+
+#[test]
+fn a_review_counts_its_marks_and_rates_against_the_valid_ballots() {
+    use crate::core::satisfaction::Rating;
+    let f = review_fixture(3, 10);
+    // 7 returned, 1 void: base 6, threshold 4.
+    let r = review(
+        &f,
+        &[
+            "C01:satisfied C02:satisfied C03:unsatisfied",
+            "C01:satisfied C02:basically_satisfied",
+            "C01:satisfied C02:basically_satisfied C03:unsatisfied",
+            "C01:satisfied C02:unsatisfied C03:satisfied",
+            "C01:basically_satisfied",
+            "paper:C01:unclear C02:satisfied C03:satisfied",
+            "unreadable",
+        ],
+        8,
+    );
+    assert_eq!((r.returned, r.valid, r.void, r.threshold), (7, 6, 1, 4));
+    assert!(r.round_valid);
+    let c1 = r.tally[&id("C01")];
+    assert_eq!(
+        (
+            c1.satisfied,
+            c1.basically_satisfied,
+            c1.unsatisfied,
+            c1.unclear,
+            c1.no_opinion
+        ),
+        (4, 1, 0, 1, 0)
+    );
+    assert_eq!(
+        r.ratings[&id("C01")],
+        Rating::Satisfied,
+        "4 of 6: exactly the threshold"
+    );
+    assert_eq!(
+        r.ratings[&id("C02")],
+        Rating::BasicallySatisfied,
+        "2 + 2 of 6"
+    );
+    let c3 = r.tally[&id("C03")];
+    assert_eq!(c3.no_opinion, 2);
+    assert_eq!(
+        r.ratings[&id("C03")],
+        Rating::Unsatisfied,
+        "2 of 6; no opinion is in the base"
+    );
+}
+
+#[test]
+fn a_review_without_quorum_rates_nothing_and_is_held_again() {
+    let f = review_fixture(2, 12);
+    let r = review(&f, &["C01:satisfied", "C01:satisfied C02:satisfied"], 7);
+    assert!(!r.quorum_met && !r.round_valid);
+    assert!(r.ratings.is_empty());
+    assert_eq!(r.tally.len(), 2, "the counts are published all the same");
+}
+
+#[test]
+fn a_review_refuses_a_votes_marks_and_a_vote_refuses_a_reviews() {
+    let f = review_fixture(2, 4);
+    let mut log = VoteLog::open(&f.manifest);
+    for m in ["C01:for", "C01:against", "C01:abstain"] {
+        assert!(log.append(&ballot(&f, 0, m)).is_err(), "{m} in a review");
+    }
+    let unclear_on_tablet = ballot(&f, 0, "C01:unclear");
+    assert!(log.append(&unclear_on_tablet).is_err());
+    let vote = Fixture::new(2, 1, 4);
+    let mut log = VoteLog::open(&vote.manifest);
+    assert!(log.append(&ballot(&vote, 0, "C01:satisfied")).is_err());
+    assert!(log.append(&ballot(&vote, 0, "C01:for")).is_ok());
 }

@@ -79,13 +79,7 @@ pub fn marks(s: &str) -> Marks {
         .split_whitespace()
         .map(|p| {
             let (id, m) = p.split_once(':').unwrap();
-            let mark = match m {
-                "for" => Mark::For,
-                "against" => Mark::Against,
-                "abstain" => Mark::Abstain,
-                "unclear" => Mark::Unclear,
-                other => panic!("bad mark {other}"),
-            };
+            let mark = Mark::parse(m).unwrap_or_else(|| panic!("bad mark {m}"));
             (CandidateId::parse(id).unwrap(), mark)
         })
         .collect();

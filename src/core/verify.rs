@@ -11,9 +11,10 @@ use super::canon::{to_canonical_string, to_canonical_vec, Hash};
 use super::chain::{BallotRules, Link, VoteLog};
 use super::credential::{Pool, PoolIndex};
 use super::record::{
-    parse_record, Entry, FieldError, Manifest, PublicKey, ResultBody, Role, Signature, Signed,
-    Version,
+    parse_record, Entry, FieldError, IssuedRoll, Manifest, PublicKey, ResultBody, Role, Signature,
+    Signed, Version,
 };
+use super::satisfaction::{ReviewResult, RoundResult};
 use super::sig;
 use super::tally::{Attendance, Tally};
 use serde::Serialize;
@@ -72,7 +73,7 @@ pub struct Verified {
     pub manifest_hash: Hash,
     pub credentials: usize,
     pub entries: u64,
-    pub result: ResultBody,
+    pub result: RoundResult,
     pub tally_hash: Hash,
 }
 
@@ -324,28 +325,62 @@ pub fn verify_bundle<R: Read + Send>(
             ))
         }
     };
-    let signed: Signed<ResultBody> =
-        parse_record(trim_cr(&raw)).map_err(|e| VerifyError::at(line, e))?;
-    let r = &signed.body;
+    // A review's result is its own record type (review-record-v2).
+    let (body, signatures) = if manifest.is_review() {
+        let s: Signed<ReviewResult> =
+            parse_record(trim_cr(&raw)).map_err(|e| VerifyError::at(line, e))?;
+        (RoundResult::Review(s.body), s.signatures)
+    } else {
+        let s: Signed<ResultBody> =
+            parse_record(trim_cr(&raw)).map_err(|e| VerifyError::at(line, e))?;
+        (RoundResult::Vote(s.body), s.signatures)
+    };
+    let r = body.common();
     let att = Attendance {
         present: r.present,
         issued: r.issued,
     };
-    let want = tally.result_with(
+    let want = tally.round_result(
         manifest,
         manifest_hash,
         log.head(),
         att,
-        r.issued_roll.clone(),
+        r.issued_roll.cloned(),
         r.closed_at.clone(),
     );
-    compare_result(line, r, &want)?;
-    check_roll(line, r, log.tablet_entries())?;
+    match (&body, &want) {
+        (RoundResult::Vote(f), RoundResult::Vote(w)) => {
+            compare_result(line, f, w)?;
+            check_roll(
+                line,
+                f.kind.0,
+                f.issued,
+                f.issued_roll.as_ref(),
+                f.present,
+                log.tablet_entries(),
+            )?;
+        }
+        (RoundResult::Review(f), RoundResult::Review(w)) => {
+            compare_review(line, f, w)?;
+            check_roll(
+                line,
+                Version::V2,
+                f.issued,
+                Some(&f.issued_roll),
+                f.present,
+                log.tablet_entries(),
+            )?;
+        }
+        _ => {
+            return Err(VerifyError::new(
+                line,
+                "body.type",
+                "the result is not of the kind the manifest's rules make it",
+            ))
+        }
+    }
     // v2: a deputy whose tablet failed was issued a second (paper) ballot.
-    let replaced = r
-        .issued_roll
-        .as_ref()
-        .map_or(0, |roll| roll.replaced.len() as u64);
+    let replaced = r.issued_roll.map_or(0, |roll| roll.replaced.len() as u64);
     if !(r.issued <= r.present + replaced && r.present <= r.total_deputies) {
         return Err(VerifyError::new(
             line,
@@ -370,14 +405,15 @@ pub fn verify_bundle<R: Read + Send>(
             ),
         ));
     }
+    let what = match &body {
+        RoundResult::Vote(v) => format!("decided {}", v.decided.len()),
+        RoundResult::Review(v) => format!("rated {}", v.ratings.len()),
+    };
     report(format!(
-        "ok  result 结果: every field recomputed from the manifest and the log (returned {}, valid {}, void {}, decided {}), bounds hold",
-        r.returned,
-        r.valid,
-        r.void,
-        r.decided.len()
+        "ok  result 结果: every field recomputed from the manifest and the log (returned {}, valid {}, void {}, {what}), bounds hold",
+        r.returned, r.valid, r.void,
     ));
-    let tally_hash = Hash::of(r);
+    let tally_hash = body.hash();
     let mut required = vec![(Role::Authority, manifest.authority_key)];
     required.extend(
         manifest
@@ -385,7 +421,7 @@ pub fn verify_bundle<R: Read + Send>(
             .iter()
             .map(|k| (Role::Scrutineer, *k)),
     );
-    check_signatures(line, &tally_hash, &signed.signatures, &required, manifest)?;
+    check_signatures(line, &tally_hash, &signatures, &required, manifest)?;
     report(format!(
         "ok  result signatures: the authority and all {} scrutineers named in the manifest",
         manifest.scrutineer_keys.len()
@@ -409,7 +445,7 @@ pub fn verify_bundle<R: Read + Send>(
         manifest_hash,
         credentials,
         entries: n,
-        result: signed.body,
+        result: body,
         tally_hash,
     })
 }
@@ -467,8 +503,15 @@ fn check_signatures(
 /// tally-record-v2's issued roll: present in v2 only, sorted and unique,
 /// no more tablet ballots than tablets issued, `issued` as the roll makes
 /// it, and no more deputies on the tablet roll than were present.
-fn check_roll(line: u64, r: &ResultBody, tablet_entries: u64) -> Result<(), VerifyError> {
-    let roll = match (r.kind.0, &r.issued_roll) {
+fn check_roll(
+    line: u64,
+    version: Version,
+    issued: u64,
+    issued_roll: Option<&IssuedRoll>,
+    present: u64,
+    tablet_entries: u64,
+) -> Result<(), VerifyError> {
+    let roll = match (version, issued_roll) {
         (Version::V1, None) => return Ok(()),
         (Version::V1, Some(_)) => {
             return Err(VerifyError::new(
@@ -497,21 +540,18 @@ fn check_roll(line: u64, r: &ResultBody, tablet_entries: u64) -> Result<(), Veri
         ));
     }
     let want = roll.issued(tablet_entries);
-    if r.issued != want {
+    if issued != want {
         return Err(VerifyError::new(
             line,
             "body.issued",
-            format!("found {}, expected {want} (from the issued roll)", r.issued),
+            format!("found {issued}, expected {want} (from the issued roll)"),
         ));
     }
-    if tablets > r.present {
+    if tablets > present {
         return Err(VerifyError::new(
             line,
             "body.issued_roll.tablet",
-            format!(
-                "{tablets} deputies on the tablet roll but {} present",
-                r.present
-            ),
+            format!("{tablets} deputies on the tablet roll but {present} present"),
         ));
     }
     Ok(())
@@ -568,6 +608,57 @@ fn compare_result(line: u64, found: &ResultBody, want: &ResultBody) -> Result<()
     eq(line, "unfilled", &found.unfilled, &want.unfilled)?;
     // Anything else (a field this list forgot) is caught here.
     eq(line, "(all fields)", found, want)
+}
+
+/// The same for a review's result (review-record-v2), field by field.
+fn compare_review(line: u64, found: &ReviewResult, want: &ReviewResult) -> Result<(), VerifyError> {
+    let eq = |field: &str, f: String, w: String| {
+        if f == w {
+            Ok(())
+        } else {
+            Err(VerifyError::new(
+                line,
+                format!("body.{field}"),
+                format!("found {f}, expected {w}"),
+            ))
+        }
+    };
+    eq(
+        "election_id",
+        json(&found.election_id),
+        json(&want.election_id),
+    )?;
+    eq("round", json(&found.round), json(&want.round))?;
+    eq("manifest", json(&found.manifest), json(&want.manifest))?;
+    eq("log_head", json(&found.log_head), json(&want.log_head))?;
+    eq(
+        "total_deputies",
+        json(&found.total_deputies),
+        json(&want.total_deputies),
+    )?;
+    eq("returned", json(&found.returned), json(&want.returned))?;
+    eq("valid", json(&found.valid), json(&want.valid))?;
+    eq("void", json(&found.void), json(&want.void))?;
+    let ids = |t: &ReviewResult| json(&t.tally.keys().collect::<Vec<_>>());
+    eq("tally (candidates)", ids(found), ids(want))?;
+    for (id, w) in &want.tally {
+        if let Some(f) = found.tally.get(id) {
+            eq(&format!("tally.{id}"), json(f), json(w))?;
+        }
+    }
+    eq("threshold", json(&found.threshold), json(&want.threshold))?;
+    eq(
+        "quorum_met",
+        json(&found.quorum_met),
+        json(&want.quorum_met),
+    )?;
+    eq(
+        "round_valid",
+        json(&found.round_valid),
+        json(&want.round_valid),
+    )?;
+    eq("ratings", json(&found.ratings), json(&want.ratings))?;
+    eq("(all fields)", json(found), json(want))
 }
 
 enum Parsed {

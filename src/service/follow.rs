@@ -306,8 +306,10 @@ impl Services {
         Ok(())
     }
 
-    pub async fn add_inspection(&self, me: &Staff, id: i64, i: Inspection) -> Result<Recorded> {
+    pub async fn add_inspection(&self, me: &Staff, id: i64, mut i: Inspection) -> Result<Recorded> {
         self.decided_project(id, me).await?;
+        // 整改 items come from a 满意度测评 alone.
+        i.rectify = false;
         let id = self
             .store
             .upstream(actor(me), Timestamp::now_beijing(), move |u| {

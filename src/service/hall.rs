@@ -8,11 +8,12 @@ use super::{cpu, Done, Services, DONE};
 use crate::core::canon::Hash;
 use crate::core::credential::Credential;
 use crate::core::record::*;
+use crate::core::satisfaction::RoundResult;
 use crate::core::sig;
 use crate::core::tally::quorum;
 use crate::error::{Code, Error, Result};
 use crate::hall::{
-    credential_pool_size, next_draft, parse_candidates, parse_roster, RoundDraft, RoundState,
+    credential_pool_size, next_draft_of, parse_candidates, parse_roster, RoundDraft, RoundState,
     RowError,
 };
 use crate::paper::{Mode, PaperTally};
@@ -127,7 +128,7 @@ pub struct CountsView {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ClosedRound {
-    pub result: ResultBody,
+    pub result: RoundResult,
     pub tally_hash: Hash,
 }
 
@@ -141,7 +142,7 @@ pub struct Signer {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ResultStatus {
     pub state: RoundState,
-    pub result: ResultBody,
+    pub result: RoundResult,
     pub tally_hash: Hash,
     pub signed_by: Vec<Signer>,
     pub missing_scrutineers: Vec<String>,
@@ -194,6 +195,8 @@ pub enum HallStatus {
         /// 赞成 for each decided project, in the same order.
         decided_for: Vec<u64>,
         runoff: Vec<String>,
+        /// A 满意度测评: each project and its rating (empty for a vote).
+        ratings: Vec<Rated>,
         seats: u64,
         /// 空缺: seats no project filled.
         unfilled: u64,
@@ -203,6 +206,14 @@ pub enum HallStatus {
         tally_hash: String,
         qr_svg: String,
     },
+}
+
+/// A project and the rating a 满意度测评 gave it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Rated {
+    pub name: String,
+    /// 满意 / 基本满意 / 不满意
+    pub rating: String,
 }
 
 /// Rows that cannot be taken: all of them named (the first fifty), nothing taken.
@@ -224,7 +235,7 @@ fn due_next(row: &RoundRow, all: &[RoundRow]) -> Option<RoundDraft> {
     if row.state != RoundState::Published {
         return None;
     }
-    next_draft(&row.draft, result).filter(|n| {
+    next_draft_of(&row.draft, result).filter(|n| {
         !all.iter()
             .any(|o| o.draft.previous_result == n.previous_result)
     })
@@ -469,7 +480,7 @@ impl Services {
         crate::keys::IssuingSecret::delete(&self.keys_dir, id).map_err(Error::internal)?;
         self.store.checkpoint().await?;
         Ok(ClosedRound {
-            tally_hash: Hash::of(&result),
+            tally_hash: result.hash(),
             result,
         })
     }
@@ -510,7 +521,8 @@ impl Services {
     /// signature is made first if a crash came between close and now.
     pub async fn publish(&self, id: i64) -> Result<Published> {
         let authority = self.authority.clone();
-        self.store
+        let published = self
+            .store
             .transact(move |tx| {
                 let row = tx.round(id)?;
                 let Some(result) = row.result else {
@@ -532,7 +544,10 @@ impl Services {
                     tally_hash: s.tally_hash,
                 })
             })
-            .await
+            .await?;
+        // A 满意度测评: each project rated 不满意 gets its 整改 item.
+        self.rectify(id).await?;
+        Ok(published)
     }
 
     /// 再次投票: a new draft round over the tied projects (or, by the rules,
@@ -551,7 +566,7 @@ impl Services {
                     .result
                     .as_ref()
                     .ok_or_else(|| Error::internal("no result"))?;
-                let Some(draft) = next_draft(&row.draft, result) else {
+                let Some(draft) = next_draft_of(&row.draft, result) else {
                     return Err(Error::new(Code::NoRunoff, "本轮结果已确定，不需要再次投票"));
                 };
                 if due_next(&row, &all).is_none() {
@@ -606,23 +621,46 @@ impl Services {
                         .find(|c| &c.id == id)
                         .map_or_else(|| id.to_string(), |c| c.name.clone())
                 };
-                let tally_hash = Hash::of(result).to_hex();
+                let tally_hash = result.hash().to_hex();
+                let c = result.common();
+                let (decided, decided_for, runoff, unfilled, ratings) = match result {
+                    RoundResult::Vote(v) => (
+                        v.decided.iter().map(name).collect(),
+                        v.decided
+                            .iter()
+                            .map(|id| v.tally.get(id).map_or(0, |c| c.for_))
+                            .collect(),
+                        v.runoff.iter().map(name).collect(),
+                        v.unfilled,
+                        vec![],
+                    ),
+                    RoundResult::Review(v) => (
+                        vec![],
+                        vec![],
+                        vec![],
+                        0,
+                        v.ratings
+                            .iter()
+                            .map(|(id, r)| Rated {
+                                name: name(id),
+                                rating: r.label_zh().to_string(),
+                            })
+                            .collect(),
+                    ),
+                };
                 HallStatus::Published {
                     round_id: r.id,
                     title: r.draft.title.clone(),
                     round: r.round,
-                    decided: result.decided.iter().map(name).collect(),
-                    decided_for: result
-                        .decided
-                        .iter()
-                        .map(|id| result.tally.get(id).map_or(0, |c| c.for_))
-                        .collect(),
-                    runoff: result.runoff.iter().map(name).collect(),
+                    decided,
+                    decided_for,
+                    runoff,
+                    ratings,
                     seats: r.draft.rules.seats,
-                    unfilled: result.unfilled,
-                    returned: result.returned,
-                    valid: result.valid,
-                    void: result.void,
+                    unfilled,
+                    returned: c.returned,
+                    valid: c.valid,
+                    void: c.void,
                     qr_svg: qr_svg(&tally_hash),
                     tally_hash,
                 }

@@ -22,6 +22,7 @@ pub mod paper;
 pub mod present;
 pub mod public;
 pub mod results;
+pub mod review;
 pub mod tablet;
 pub mod topics;
 pub mod upstream;

@@ -168,6 +168,8 @@ pub struct BallotSheets {
     pub seats: u64,
     pub max_for: u64,
     pub for_only: bool,
+    /// A 满意度测评's ballot (满意 / 基本满意 / 不满意).
+    pub review: bool,
     pub manifest_short: String,
     pub candidates: Vec<SheetCandidate>,
     pub sheets: Vec<Sheet>,
@@ -215,6 +217,7 @@ impl BallotSheets {
             seats: manifest.rules.seats,
             max_for: manifest.rules.max_for,
             for_only: manifest.rules.marks == MarkSet::ForOnly,
+            review: manifest.is_review(),
             manifest_short: manifest_hash.short(),
             candidates: manifest
                 .candidates

@@ -30,6 +30,20 @@ pub struct HistoryView {
     pub history: History,
     /// The vote, once the project went to one and it is published.
     pub vote: Option<Vec<VoteLine>>,
+    /// The deputies' 满意度测评 of the project, once published.
+    pub reviews: Vec<ReviewLine>,
+}
+
+/// A project's line in a published 满意度测评.
+#[derive(Debug, Serialize)]
+pub struct ReviewLine {
+    pub round_id: i64,
+    pub round: u64,
+    pub counts: crate::core::satisfaction::ReviewCounts,
+    /// `satisfied` / `basically_satisfied` / `unsatisfied`; null when the
+    /// round was not valid.
+    pub rating: Option<crate::core::satisfaction::Rating>,
+    pub tally_hash: Hash,
 }
 
 /// What the public sees of a suggestion: never the contact, never the text.
@@ -108,6 +122,7 @@ impl Services {
             return Ok(HistoryView {
                 history,
                 vote: None,
+                reviews: vec![],
             });
         };
         let rounds = self.store.rounds().await?;
@@ -119,7 +134,7 @@ impl Services {
                     && r.draft.candidates.iter().any(|c| c.id.as_str() == cid)
             })
             .filter_map(|r| {
-                let res = r.result.as_ref()?;
+                let res = r.result.as_ref()?.vote()?;
                 let c = res.tally.iter().find(|(k, _)| k.as_str() == cid)?.1;
                 Some(VoteLine {
                     round_id: r.id,
@@ -132,9 +147,39 @@ impl Services {
                 })
             })
             .collect();
+        // A review rates the project under its candidate id and name.
+        let name = rounds
+            .iter()
+            .filter(|r| r.id == rid)
+            .flat_map(|r| r.draft.candidates.iter())
+            .find(|c| c.id.as_str() == cid)
+            .map(|c| c.name.clone());
+        let reviews = rounds
+            .iter()
+            .filter(|r| r.state == RoundState::Published && r.id > rid)
+            .filter(|r| {
+                r.draft
+                    .candidates
+                    .iter()
+                    .any(|c| c.id.as_str() == cid && Some(&c.name) == name.as_ref())
+            })
+            .filter_map(|r| {
+                let res = r.result.as_ref()?;
+                let rv = res.review()?;
+                let (id, counts) = rv.tally.iter().find(|(k, _)| k.as_str() == cid)?;
+                Some(ReviewLine {
+                    round_id: r.id,
+                    round: r.round,
+                    counts: *counts,
+                    rating: rv.ratings.get(id).copied(),
+                    tally_hash: res.hash(),
+                })
+            })
+            .collect();
         Ok(HistoryView {
             history,
             vote: Some(vote),
+            reviews,
         })
     }
 

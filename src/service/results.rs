@@ -4,7 +4,8 @@
 use super::present::{date_zh, qr_svg, yuan_wan};
 use super::Services;
 use crate::core::canon::Hash;
-use crate::core::record::{Counts, ResultBody};
+use crate::core::record::{CandidateId, Counts};
+use crate::core::satisfaction::{ReviewCounts, RoundResult};
 use crate::error::{Code, Error, Result};
 use crate::hall::RoundState;
 
@@ -43,6 +44,31 @@ pub struct ResultLine {
     pub status: &'static str,
 }
 
+/// A project's line in a 满意度测评's result.
+pub struct RatedLine {
+    pub id: String,
+    pub name: String,
+    pub lead_unit: String,
+    pub counts: ReviewCounts,
+    /// 满意 / 基本满意 / 不满意 (empty when the round is not valid).
+    pub rating: &'static str,
+}
+
+/// The numbers every result states (a vote's or a review's).
+pub struct Numbers {
+    pub total_deputies: u64,
+    pub present: u64,
+    pub quorum_met: bool,
+    pub issued: u64,
+    pub returned: u64,
+    pub valid: u64,
+    pub void: u64,
+    pub round_valid: bool,
+    pub threshold: u64,
+    pub unfilled: u64,
+    pub runoff: Vec<CandidateId>,
+}
+
 /// What the public result page and the printed announcement both show.
 pub struct ResultView {
     pub id: i64,
@@ -51,8 +77,11 @@ pub struct ResultView {
     pub round: u64,
     pub candidates: usize,
     pub date_zh: String,
-    pub result: ResultBody,
+    pub result: Numbers,
     pub lines: Vec<ResultLine>,
+    /// A 满意度测评 round: its lines are `rated`, not `lines`.
+    pub review: bool,
+    pub rated: Vec<RatedLine>,
     pub tally_hash: String,
     pub qr_svg: String,
     pub authority_key: String,
@@ -81,7 +110,7 @@ impl Services {
     pub async fn vote_outcomes(&self) -> Result<std::collections::HashMap<String, &'static str>> {
         let mut out = std::collections::HashMap::new();
         for r in self.store.rounds().await? {
-            let (RoundState::Published, Some(res)) = (r.state, &r.result) else {
+            let (RoundState::Published, Some(RoundResult::Vote(res))) = (r.state, &r.result) else {
                 continue;
             };
             for c in &r.draft.candidates {
@@ -139,6 +168,18 @@ impl Services {
             .filter(|r| r.state == RoundState::Published)
         {
             let Some(result) = r.result else { continue };
+            let tally_hash = result.hash().to_hex();
+            let RoundResult::Vote(result) = result else {
+                rounds.push(PublishedRound {
+                    id: r.id,
+                    title: r.draft.title,
+                    round: r.round,
+                    decided: 0,
+                    runoff: 0,
+                    tally_hash,
+                });
+                continue;
+            };
             for id in &result.decided {
                 if let Some(c) = r.draft.candidates.iter().find(|c| &c.id == id) {
                     decided.push(DecidedProject {
@@ -156,7 +197,7 @@ impl Services {
                 round: r.round,
                 decided: result.decided.len(),
                 runoff: result.runoff.len(),
-                tally_hash: Hash::of(&result).to_hex(),
+                tally_hash,
             });
         }
         Ok(ResultsList { rounds, decided })
@@ -173,7 +214,55 @@ impl Services {
             .manifest
             .ok_or_else(|| Error::internal("no manifest"))?
             .body;
-        let tally_hash = Hash::of(&result).to_hex();
+        let tally_hash = result.hash().to_hex();
+        let c = result.common();
+        let mut numbers = Numbers {
+            total_deputies: c.total_deputies,
+            present: c.present,
+            quorum_met: c.quorum_met,
+            issued: c.issued,
+            returned: c.returned,
+            valid: c.valid,
+            void: c.void,
+            round_valid: c.round_valid,
+            threshold: c.threshold,
+            unfilled: 0,
+            runoff: vec![],
+        };
+        let date = date_zh(c.closed_at.as_str());
+        let result = match result {
+            RoundResult::Vote(v) => v,
+            RoundResult::Review(v) => {
+                let rated = manifest
+                    .candidates
+                    .iter()
+                    .map(|cand| RatedLine {
+                        id: cand.id.to_string(),
+                        name: cand.name.clone(),
+                        lead_unit: cand.lead_unit.clone(),
+                        counts: v.tally.get(&cand.id).copied().unwrap_or_default(),
+                        rating: v.ratings.get(&cand.id).map_or("", |r| r.label_zh()),
+                    })
+                    .collect();
+                return Ok(ResultView {
+                    id,
+                    title: manifest.title,
+                    assembly: manifest.assembly,
+                    round: manifest.round,
+                    candidates: manifest.candidates.len(),
+                    date_zh: date,
+                    qr_svg: qr_svg(&tally_hash),
+                    tally_hash,
+                    result: numbers,
+                    lines: vec![],
+                    review: true,
+                    rated,
+                    authority_key: manifest.authority_key.to_hex(),
+                });
+            }
+        };
+        numbers.unfilled = result.unfilled;
+        numbers.runoff = result.runoff.clone();
         let lines = result
             .ranking
             .iter()
@@ -205,11 +294,13 @@ impl Services {
             assembly: manifest.assembly,
             round: manifest.round,
             candidates: manifest.candidates.len(),
-            date_zh: date_zh(result.closed_at.as_str()),
+            date_zh: date,
             qr_svg: qr_svg(&tally_hash),
             tally_hash,
-            result,
+            result: numbers,
             lines,
+            review: false,
+            rated: vec![],
             authority_key: manifest.authority_key.to_hex(),
         })
     }

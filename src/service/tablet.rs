@@ -317,12 +317,10 @@ impl Services {
         for (id, m) in &req.marks {
             let id =
                 CandidateId::parse(id).map_err(|e| Error::bad(format!("项目编号有误：{e}")))?;
-            let mark = match m.as_str() {
-                "for" => Mark::For,
-                "against" => Mark::Against,
-                "abstain" => Mark::Abstain,
-                other => return Err(Error::bad(format!("标记 {other:?} 无效"))),
-            };
+            // Only the marks this round's ballot offers (`abstain` in a vote).
+            let mark = Mark::parse(m)
+                .filter(|&k| k != Mark::Unclear && rules.marks.allows(k, Channel::Tablet))
+                .ok_or_else(|| Error::bad(format!("标记 {m:?} 无效")))?;
             marks.push((id, mark));
         }
         let marks = Marks::new(marks).map_err(|e| Error::bad(e.to_string()))?;

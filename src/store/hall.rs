@@ -30,7 +30,7 @@ pub struct RoundRow {
     #[serde(skip)]
     pub manifest: Option<Signed<Manifest>>,
     pub present: Option<u64>,
-    pub result: Option<ResultBody>,
+    pub result: Option<RoundResult>,
 }
 
 /// 发出/收回: the numbers the console shows while a round is open.
@@ -460,7 +460,7 @@ pub(super) fn insert_round(
         .map(|r| ChainLink {
             round: r.round,
             state: r.state,
-            tally_hash: r.result.as_ref().map(Hash::of),
+            tally_hash: r.result.as_ref().map(RoundResult::hash),
         })
         .collect();
     chain_check(draft.previous_result.as_ref(), &made).map_err(StoreError::conflict)?;
@@ -507,20 +507,22 @@ fn round_row(r: &rusqlite::Row) -> rusqlite::Result<Result<RoundRow, StoreError>
 fn decode_round(raw: RawRound) -> Result<RoundRow, StoreError> {
     let (id, election_id, round, state, draft, manifest, present, result) = raw;
     let corrupt = |e: FieldError| StoreError::Corrupt(format!("round {id}: {e}"));
+    let draft: RoundDraft = parse_record(draft.as_bytes()).map_err(corrupt)?;
+    let review = draft.rules.marks.is_review();
     Ok(RoundRow {
         id,
         election_id,
         round,
         state: RoundState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("state {state}")))?,
-        draft: parse_record(draft.as_bytes()).map_err(corrupt)?,
+        draft,
         manifest: manifest
             .map(|m| parse_record(m.as_bytes()))
             .transpose()
             .map_err(corrupt)?,
         present,
         result: result
-            .map(|m| parse_record(m.as_bytes()))
+            .map(|m| RoundResult::parse(m.as_bytes(), review))
             .transpose()
             .map_err(corrupt)?,
     })

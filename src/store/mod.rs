@@ -12,6 +12,7 @@ use crate::core::canon::{to_canonical_string, Hash};
 use crate::core::chain::{Ballot, BallotError, VoteLog};
 use crate::core::credential::Credential;
 use crate::core::record::*;
+use crate::core::satisfaction::RoundResult;
 use crate::core::tally::{Attendance, Tally};
 use crate::hall::{RosterRow, RoundDraft, RoundState, StaffRole};
 use crate::paper::{Mode, PaperTally};

@@ -138,7 +138,7 @@ impl Tx<'_> {
         &mut self,
         round_id: i64,
         closed_at: Timestamp,
-    ) -> Result<ResultBody, StoreError> {
+    ) -> Result<RoundResult, StoreError> {
         let tx = self.tx;
         let row = load_round(tx, round_id)?;
         if row.state != RoundState::Open {
@@ -176,7 +176,7 @@ impl Tx<'_> {
                 .as_ref()
                 .map_or(c.issued, |r| r.issued(log.tablet_entries())),
         };
-        let result = tally.result_with(
+        let result = tally.round_result(
             &manifest,
             log.manifest_hash(),
             log.head(),

@@ -201,6 +201,10 @@ pub struct Inspection {
     /// 督办建议, which the department must answer.
     #[serde(default)]
     pub suggestion: Option<String>,
+    /// 整改: made by a 满意度测评 that rated the project 不满意 (the
+    /// department answers it as it answers a 督办建议). Never set by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rectify: bool,
 }
 
 impl Inspection {

@@ -47,6 +47,11 @@ const KIT: &[(&str, &str, &str)] = &[
         include_str!("../../docs/spec/v2/tally-record-v2.md"),
     ),
     (
+        "review-record-v2.md",
+        "text/markdown; charset=utf-8",
+        include_str!("../../docs/spec/v2/review-record-v2.md"),
+    ),
+    (
         "counting-rules.md",
         "text/markdown; charset=utf-8",
         include_str!("../../docs/spec/v1/counting-rules.md"),

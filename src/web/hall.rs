@@ -6,6 +6,7 @@ use super::error::{ApiResult, Body, Upload, P};
 use super::St;
 use crate::hall::{RoundDraft, StaffRole};
 use crate::service::hall::*;
+use crate::service::review::{ReviewDraft, ReviewReq};
 use crate::service::Done;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -87,6 +88,16 @@ pub async fn create_round(
 ) -> ApiResult<Json<Created>> {
     changer(&st, &h, SECRETARIAT).await?;
     Ok(Json(st.create_round(d).await?))
+}
+
+/// 满意度测评: a draft round over the decided projects not yet rated.
+pub async fn review_round(
+    State(st): St,
+    h: HeaderMap,
+    Body(req): Body<ReviewReq>,
+) -> ApiResult<Json<ReviewDraft>> {
+    changer(&st, &h, SECRETARIAT).await?;
+    Ok(Json(st.review_draft(req).await?))
 }
 
 pub async fn round(State(st): St, h: HeaderMap, P(id): P<i64>) -> ApiResult<Json<RoundDetail>> {

@@ -95,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/deputies/{id}/present", post(hall::set_present))
         .route("/api/candidates/parse", post(hall::parse_candidates))
         .route("/api/rounds", get(hall::rounds).post(hall::create_round))
+        .route("/api/rounds/review", post(hall::review_round))
         .route("/api/rounds/{id}", get(hall::round).put(hall::update_round))
         .route("/api/rounds/{id}/open", post(hall::open_round))
         .route("/api/rounds/{id}/counts", get(hall::counts))

@@ -359,10 +359,12 @@ impl Tablet {
 
 /// Both test scrutineers sign the closed round's result; then it is published.
 pub async fn attest_and_publish(staff: &StaffClient, id: i64) -> String {
-    use minsheng::core::record::{ResultBody, Role};
+    use minsheng::core::record::Role;
+    use minsheng::core::satisfaction::RoundResult;
     let (s, status) = staff.get(&format!("/api/rounds/{id}/result")).await;
     assert_eq!(s, 200, "{status}");
-    let result: ResultBody = serde_json::from_value(status["result"].clone()).unwrap();
+    // A vote's result or a 满意度测评's, by its type.
+    let result: RoundResult = serde_json::from_value(status["result"].clone()).unwrap();
     for name in ["scrutineer-1", "scrutineer-2"] {
         let sig = Signer::for_tests(name).sign(Role::Scrutineer, &result);
         let body = json!({"public_key": sig.public_key, "signature": sig.signature});

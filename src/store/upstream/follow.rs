@@ -358,6 +358,24 @@ impl UpTx<'_> {
         Ok(id)
     }
 
+    /// Records `i` unless the project already has exactly this item (a
+    /// 满意度测评's 整改, made again after a failure, is made once).
+    pub fn add_inspection_once(&mut self, project: i64, i: &Inspection) -> Result<i64, StoreError> {
+        let doc = to_canonical_string(i);
+        let found: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT id FROM inspections WHERE project_id = ?1 AND doc = ?2",
+                params![project, doc],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match found {
+            Some(id) => Ok(id),
+            None => self.add_inspection(project, i),
+        }
+    }
+
     /// A member of the public rates project `project` (its comment waits
     /// for staff); the chain records the rating and the comment's digest.
     pub fn add_rating(
