@@ -191,9 +191,79 @@ fn any_single_change_is_caught_by_both_at_the_same_line() {
     }
 }
 
+/// The same for a 满意度测评 (review-record-v2's good vector).
+#[test]
+fn any_single_change_to_a_review_is_caught_by_both_at_the_same_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.jsonl");
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/spec/v2/vectors");
+    std::fs::copy(vectors.join("good-review.jsonl"), &path).unwrap();
+    let readme = std::fs::read_to_string(vectors.join("README.md")).unwrap();
+    let hash = readme
+        .lines()
+        .find(|l| l.starts_with("| good-review.jsonl |"))
+        .and_then(|l| l.split('|').nth(2))
+        .unwrap()
+        .trim()
+        .to_string();
+    caught(
+        dir.path(),
+        &path,
+        hash,
+        &[
+            ("\"satisfied\"", "\"unsatisfied\""),
+            ("\"unsatisfied\"", "\"basically_satisfied\""),
+            ("\"basically_satisfied\"", "\"satisfied\""),
+            ("\"unclear\"", "\"satisfied\""),
+            ("\"tablet\"", "\"paper\""),
+            ("\"void\":null", "\"void\":\"unreadable\""),
+        ],
+        &[
+            ("\"present\":", 1),
+            ("\"issued\":", -1),
+            ("\"threshold\":", 1),
+            ("\"valid\":", -1),
+            ("\"no_opinion\":", 1),
+        ],
+        ("民生项目1", "民生项目一"),
+    );
+}
+
 fn single_changes(spec: SampleSpec) {
     let dir = tempfile::tempdir().unwrap();
     let (path, hash) = sample(dir.path(), "base.jsonl", &spec);
+    caught(
+        dir.path(),
+        &path,
+        hash,
+        &[
+            ("\"for\"", "\"against\""),
+            ("\"against\"", "\"for\""),
+            ("\"tablet\"", "\"paper\""),
+            ("\"void\":null", "\"void\":\"unreadable\""),
+        ],
+        &[
+            ("\"present\":", 1i64),
+            ("\"issued\":", -1),
+            ("\"threshold\":", 1),
+            ("\"unfilled\":", 1),
+            ("\"valid\":", -1),
+        ],
+        ("样例民生项目1", "样例民生项目一"),
+    );
+}
+
+/// Every variant of the bundle at `path` with one change — a line dropped,
+/// repeated or swapped, a mark or field changed, the result edited after
+/// signing — fails in both verifiers.
+fn caught(
+    dir: &Path,
+    path: &Path,
+    hash: String,
+    swaps: &[(&str, &str)],
+    fields: &[(&str, i64)],
+    renamed: (&str, &str),
+) {
     assert_eq!(
         both(&path),
         Outcome::Verified(hash),
@@ -216,12 +286,7 @@ fn single_changes(spec: SampleSpec) {
             v.swap(i, i + 1);
             variants.push((format!("swap lines {} and {}", i + 1, i + 2), v));
         }
-        for (from, to) in [
-            ("\"for\"", "\"against\""),
-            ("\"against\"", "\"for\""),
-            ("\"tablet\"", "\"paper\""),
-            ("\"void\":null", "\"void\":\"unreadable\""),
-        ] {
+        for &(from, to) in swaps {
             if lines[i].contains(from) {
                 let mut v = own(&lines);
                 v[i] = lines[i].replacen(from, to, 1);
@@ -229,13 +294,7 @@ fn single_changes(spec: SampleSpec) {
             }
         }
     }
-    for (field, delta) in [
-        ("\"present\":", 1i64),
-        ("\"issued\":", -1),
-        ("\"threshold\":", 1),
-        ("\"unfilled\":", 1),
-        ("\"valid\":", -1),
-    ] {
+    for &(field, delta) in fields {
         let last = lines[n - 1];
         let at = last.find(field).unwrap() + field.len();
         let digits: String = last[at..]
@@ -253,7 +312,7 @@ fn single_changes(spec: SampleSpec) {
         variants.push((format!("result {field} {delta:+}"), v));
     }
     let mut v = own(&lines);
-    v[0] = lines[0].replacen("样例民生项目1", "样例民生项目一", 1);
+    v[0] = lines[0].replacen(renamed.0, renamed.1, 1);
     variants.push(("manifest candidate renamed".into(), v));
     let mut v = own(&lines);
     v[n - 1] = lines[n - 1].replacen(
@@ -261,6 +320,7 @@ fn single_changes(spec: SampleSpec) {
         "\"closed_at\":\"2027-01-12T10:41:00+08:00\"",
         1,
     );
+    assert_ne!(v[n - 1], lines[n - 1]);
     variants.push(("result closed_at changed after signing".into(), v));
     let mut v = own(&lines);
     v.pop();
@@ -268,7 +328,7 @@ fn single_changes(spec: SampleSpec) {
 
     assert!(variants.len() > 40);
     for (what, v) in variants {
-        let p = dir.path().join("variant.jsonl");
+        let p = dir.join("variant.jsonl");
         std::fs::write(&p, v.join("\n") + "\n").unwrap();
         let outcome = both(&p);
         assert!(
