@@ -63,8 +63,14 @@ pub enum Command {
     },
     /// The demo district (石拐区 2027): 150 deputies, 12 projects, staff accounts; then serve.
     Demo {
-        #[arg(long, default_value = "demo-data")]
-        data: PathBuf,
+        /// The data dir (default `demo-data`, or `demo-after-data` with --after-vote).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The whole year played through: the vote held and published, the
+        /// projects followed (plans, reports, a late milestone, a 暂缓, an
+        /// inspection, public ratings) and the 满意度测评 at the next session.
+        #[arg(long)]
+        after_vote: bool,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
         #[command(flatten)]
@@ -194,8 +200,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("public key:  {} = {}", p.display(), signer.public_key());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { data, listen, tls } => serve(&data, &listen, false, tls.load(&listen)?),
-        Command::Demo { data, listen, tls } => serve(&data, &listen, true, tls.load(&listen)?),
+        Command::Serve { data, listen, tls } => {
+            serve(&data, &listen, Mode::Serve, tls.load(&listen)?)
+        }
+        Command::Demo {
+            data,
+            after_vote,
+            listen,
+            tls,
+        } => {
+            let data = data.unwrap_or_else(|| {
+                PathBuf::from(if after_vote {
+                    "demo-after-data"
+                } else {
+                    "demo-data"
+                })
+            });
+            let mode = if after_vote {
+                Mode::DemoAfterVote
+            } else {
+                Mode::Demo
+            };
+            serve(&data, &listen, mode, tls.load(&listen)?)
+        }
         Command::Passwd { user, data } => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -336,12 +363,22 @@ fn audit_verify(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What `serve` starts: a data dir as it is, the demo with its live vote,
+/// or the demo year played through to the 满意度测评.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Serve,
+    Demo,
+    DemoAfterVote,
+}
+
 fn serve(
     data: &std::path::Path,
     listen: &str,
-    demo: bool,
+    mode: Mode,
     tls: Option<crate::tls::Tls>,
 ) -> anyhow::Result<ExitCode> {
+    let demo = mode != Mode::Serve;
     // Reads share one connection and password checks are few: a small
     // blocking pool keeps a full hall's burst from spawning hundreds of
     // threads (and their memory).
@@ -351,6 +388,15 @@ fn serve(
         .build()?;
     rt.block_on(async {
         let (state, created) = crate::server::prepare(data, demo).await?;
+        if mode == Mode::DemoAfterVote {
+            println!("正在演示全年：票决、实施跟踪、满意度测评（首次约需一分钟）……");
+            if let Some(p) = crate::seed_after::play(&state, &data.join("keys")).await? {
+                println!(
+                    "  票决第 {} 轮确定 {} 个项目；进展报告 {} 份；满意度测评第 {} 轮已公布",
+                    p.vote_round, p.decided, p.reports, p.review_round
+                );
+            }
+        }
         crate::server::run(state, listen, created, demo, tls).await
     })?;
     Ok(ExitCode::SUCCESS)

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod paper;
 pub mod sample;
 pub mod seed;
+pub mod seed_after;
 pub mod server;
 pub mod service;
 pub mod sheets;

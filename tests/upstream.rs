@@ -788,6 +788,112 @@ async fn the_demo_year_reaches_the_vote_with_twelve_candidates_and_a_sound_chain
     assert!(tip.seq > 300);
 }
 
+/// `minsheng demo --after-vote`: the demo year played through — the vote
+/// published, the projects followed, the 满意度测评 published — and every
+/// part of it checkable: both verifiers take the two rounds as one chain,
+/// the audit chain holds, and the follow-up shows what the issue asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_years_second_half_plays_through_to_a_published_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, _) = minsheng::server::prepare(dir.path(), true).await.unwrap();
+    let keys = dir.path().join("keys");
+    let played = minsheng::seed_after::play(&state, &keys)
+        .await
+        .unwrap()
+        .expect("the vote was a draft");
+    assert_eq!(played.decided, 10);
+    assert!(played.reports >= 12, "{played:?}");
+    assert!(
+        minsheng::seed_after::play(&state, &keys)
+            .await
+            .unwrap()
+            .is_none(),
+        "played once"
+    );
+    let mut files = vec![];
+    for id in [played.vote_round, played.review_round] {
+        let text = state.store.bundle(id).await.unwrap();
+        let p = dir.path().join(format!("round-{id}.jsonl"));
+        std::fs::write(&p, text).unwrap();
+        files.push(p);
+    }
+    let chain: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let out = minsheng().arg("verify").args(&chain).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tools/verify_bundle.py"
+        ))
+        .args(&chain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let follow = state.follow().await.unwrap();
+    let states: Vec<&str> = follow.projects.iter().map(|p| p.state_label).collect();
+    assert_eq!(states.len(), 10);
+    assert_eq!(
+        states.iter().filter(|s| **s == "滞后").count(),
+        1,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "暂缓").count(),
+        1,
+        "{states:?}"
+    );
+    let json = serde_json::to_value(&follow).unwrap();
+    let projects = json["projects"].as_array().unwrap();
+    let suspended = projects.iter().find(|p| p["state"] == "suspended").unwrap();
+    assert!(suspended["decisions"][0]["document_no"]
+        .as_str()
+        .unwrap()
+        .contains("号"));
+    let late = projects.iter().find(|p| p["state"] == "late").unwrap();
+    assert!(late["inspections"][0]["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("督办"));
+    let rated: u64 = projects
+        .iter()
+        .map(|p| {
+            ["satisfied", "basically_satisfied", "unsatisfied"]
+                .iter()
+                .map(|k| p["ratings"][k].as_u64().unwrap())
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(rated >= 30, "the public rated the projects: {rated}");
+    // The review: the suspended project rated 不满意, so it carries a 整改.
+    let rounds = state.store.rounds().await.unwrap();
+    let review = rounds.iter().find(|r| r.id == played.review_round).unwrap();
+    let r = review.result.as_ref().unwrap().review().unwrap();
+    let unsatisfied: Vec<_> = r
+        .ratings
+        .iter()
+        .filter(|(_, v)| v.as_str() == "unsatisfied")
+        .collect();
+    assert_eq!(unsatisfied.len(), 1, "{:?}", r.ratings);
+    assert_eq!(suspended["candidate_id"], unsatisfied[0].0.as_str());
+    assert!(suspended["inspections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["rectify"] == true));
+    assert!(r.issued_roll.paper >= 3 && r.issued_roll.tablet.len() >= 100);
+    let lines = state.store.audit_lines().await.unwrap();
+    minsheng::upstream::audit::verify(lines.iter().map(String::as_str)).unwrap();
+}
+
 /// A year's hotline file of thousands of items imports whole, each with its
 /// own tracking number (6 random digits would meet a taken one by chance).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

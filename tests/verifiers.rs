@@ -265,11 +265,11 @@ fn caught(
     renamed: (&str, &str),
 ) {
     assert_eq!(
-        both(&path),
+        both(path),
         Outcome::Verified(hash),
         "the unchanged bundle verifies"
     );
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let n = lines.len();
     let mut variants: Vec<(String, Vec<String>)> = vec![];
