@@ -19,7 +19,9 @@ use crate::service::paper::{EntryReq, VoidReq};
 use crate::service::tablet::{CheckinReq, IssueReq, SubmitReq};
 use crate::service::Services;
 use crate::store::Staff;
-use crate::upstream::follow::{Decision, Inspection, Milestone, Plan, PublicRating, Report, State};
+use crate::upstream::follow::{
+    Cadence, Decision, Inspection, Milestone, Plan, PublicRating, Report, State,
+};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -141,6 +143,7 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
     let mut reports = 0;
     for (i, p) in follow.projects.iter().enumerate() {
         let me = department(&p.department);
+        let budget = 1_000_000 + 150_000 * i as u64;
         let plan = Plan {
             lead_unit: p.department.clone(),
             co_units: vec!["相关苏木镇、街道".into()],
@@ -163,10 +166,15 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
                     due: shifted(240)?,
                 },
             ],
-            budget_yuan: 1_000_000 + 150_000 * i as u64,
+            budget_yuan: budget,
             funding_source: crate::demo::funding_source(i).to_string(),
             responsible: format!("{} 分管副局长", p.department),
             stage_goals: vec![],
+            report_every: if i % 3 == 0 {
+                Cadence::Milestone
+            } else {
+                Cadence::Monthly
+            },
         };
         sv.set_plan(&me, p.project_id, plan).await?;
         sv.check_plan(&wg, p.project_id).await?;
@@ -177,7 +185,7 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
             let first = Report {
                 as_of: shifted(-45)?,
                 percent: 15,
-                spent_yuan: 150_000,
+                spent_yuan: budget / 10,
                 done: "完成设计、预算评审和招标，确定施工单位".into(),
                 problems: String::new(),
                 milestones_met: vec![0],
@@ -189,7 +197,7 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
             let second = Report {
                 as_of: shifted(-3)?,
                 percent: if i == 2 { 20 } else { 45 },
-                spent_yuan: if i == 2 { 200_000 } else { 480_000 },
+                spent_yuan: if i == 2 { budget / 8 } else { budget * 2 / 5 },
                 done: if i == 2 {
                     "施工许可手续仍在办理".into()
                 } else {

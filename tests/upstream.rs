@@ -1476,6 +1476,46 @@ async fn satisfaction_review(
     );
     let paper_page = mishu.page(&format!("/results/{id}/announcement")).await;
     assert!(paper_page.contains("满意度测评"), "{paper_page}");
+
+    // The year's report (public, A4): the 暂缓 with its 文号, the 整改 and
+    // its answer, the rating; and the same in Excel, numbers as numbers.
+    let report = reqwest::get(format!("{base}/public/report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for want in [
+        "2027年民生实事项目实施情况报告",
+        "调整、暂缓、终止的项目",
+        "石人常〔2027〕12号",
+        "<b>整改</b>",
+        "已制定整改方案",
+        "代表满意度测评：<b>不满意",
+    ] {
+        assert!(report.contains(want), "{want} missing from the report");
+    }
+    let bytes = reqwest::get(format!("{base}/public/report.xlsx"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<calamine::Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    let col = |name: &str| common::app::column(&rows, name);
+    assert_eq!(rows[1][col("代表满意度测评")].to_string(), "不满意");
+    assert_eq!(rows[1][col("整改（项）")], calamine::Data::Float(1.0));
+    assert_eq!(rows[1][col("视察（次）")], calamine::Data::Float(1.0));
+    // The plan reports monthly: its next report is due a month after the last.
+    let v = view(&ok(mishu.get("/api/follow").await).await);
+    assert!(v["next_report"].is_string(), "{v}");
+    assert_eq!(
+        v["report_overdue"], false,
+        "a suspended project reports no more: {v}"
+    );
 }
 
 /// inspection and its answer — and who may not do what. `a` was not decided.

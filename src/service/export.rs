@@ -169,6 +169,11 @@ const PROGRESS_COLUMNS: &[Column] = &[
     ("人大常委会决定", 32.0),
     ("视察（次）", 10.0),
     ("未答复督办建议（条）", 12.0),
+    ("报告频次", 10.0),
+    ("下次报告", 12.0),
+    ("逾期未报", 10.0),
+    ("代表满意度测评", 12.0),
+    ("整改（项）", 10.0),
 ];
 
 fn progress_cells(p: &super::follow::FollowView) -> Vec<Cell> {
@@ -219,12 +224,45 @@ fn progress_cells(p: &super::follow::FollowView) -> Vec<Cell> {
                 .collect::<Vec<_>>()
                 .join("；"),
         ),
-        Number(p.inspections.len() as f64),
+        Number(
+            p.inspections
+                .iter()
+                .filter(|i| !i.inspection.rectify)
+                .count() as f64,
+        ),
         Number(p.open_items as f64),
+        Text(
+            p.plan
+                .as_ref()
+                .map_or("", |x| x.report_every.label_zh())
+                .into(),
+        ),
+        match &p.next_report {
+            Some(d) => Date(d.as_str().to_string()),
+            None => Text(String::new()),
+        },
+        Text(if p.report_overdue { "是" } else { "" }.into()),
+        Text(p.review.as_ref().map_or("", |r| r.rating_label).into()),
+        Number(
+            p.inspections
+                .iter()
+                .filter(|i| i.inspection.rectify)
+                .count() as f64,
+        ),
     ]
 }
 
 impl Services {
+    /// 实施情况 in Excel: the yearly report's table, for staff and the public.
+    pub async fn progress_book(&self) -> Result<Workbook> {
+        let list = self.follow().await?;
+        cpu(move || {
+            let cells = list.projects.iter().map(progress_cells).collect();
+            xlsx("民生实事项目实施情况", "实施情况", PROGRESS_COLUMNS, cells)
+        })
+        .await
+    }
+
     /// `suggestions.xlsx` (a department: its own queue), `projects.xlsx`,
     /// `candidates.xlsx` or `progress.xlsx` (the decided projects' 实施情况).
     pub async fn export(&self, me: &Staff, what: &str) -> Result<Workbook> {
@@ -260,14 +298,7 @@ impl Services {
                 })
                 .await
             }
-            "progress.xlsx" => {
-                let list = self.follow().await?;
-                cpu(move || {
-                    let cells = list.projects.iter().map(progress_cells).collect();
-                    xlsx("民生实事项目实施情况", "实施情况", PROGRESS_COLUMNS, cells)
-                })
-                .await
-            }
+            "progress.xlsx" => self.progress_book().await,
             _ => Err(Error::new(Code::NotFound, "没有这个导出")),
         }
     }

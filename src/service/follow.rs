@@ -38,6 +38,8 @@ pub struct DatedDecision {
 #[derive(Debug, Serialize)]
 pub struct FollowView {
     pub project_id: i64,
+    /// The year it was decided for.
+    pub year: u32,
     pub candidate_id: Option<String>,
     pub name: String,
     pub department: String,
@@ -51,6 +53,10 @@ pub struct FollowView {
     /// The plan's milestones met (by place), and those past their date unmet.
     pub milestones_met: Vec<usize>,
     pub late: Vec<Milestone>,
+    /// When the next progress report is due under the plan's cadence, and
+    /// whether it is overdue (逾期未报).
+    pub next_report: Option<Date>,
+    pub report_overdue: bool,
     pub reports: Vec<DatedReport>,
     pub decisions: Vec<DatedDecision>,
     pub inspections: Vec<InspectionRow>,
@@ -62,6 +68,19 @@ pub struct FollowView {
     pub comments: Vec<ShownComment>,
     /// Photos and scans (`GET /api/public/attachments/{id}`).
     pub attachments: Vec<AttachmentRow>,
+    /// The deputies' 满意度测评 of it, once published (the latest).
+    pub review: Option<ProjectReview>,
+}
+
+/// A project's rating in a published 满意度测评.
+#[derive(Debug, Serialize)]
+pub struct ProjectReview {
+    pub round_id: i64,
+    pub title: String,
+    pub rating: Option<crate::core::satisfaction::Rating>,
+    /// 满意 / 基本满意 / 不满意 (empty when the round was not valid).
+    pub rating_label: &'static str,
+    pub counts: crate::core::satisfaction::ReviewCounts,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +136,39 @@ pub struct AnswerReq {
 fn today() -> Result<Date> {
     let now = Timestamp::now_beijing();
     Date::parse(&now.as_str()[..10]).map_err(Error::internal)
+}
+
+/// The latest published 满意度测评 that rated the project (its candidate
+/// id and name as the vote's ballot showed them).
+fn reviewed(
+    rounds: &[crate::store::RoundRow],
+    cid: Option<&str>,
+    name: &str,
+) -> Option<ProjectReview> {
+    use crate::core::satisfaction::RoundResult;
+    let cid = cid?;
+    rounds
+        .iter()
+        .filter(|r| r.state == crate::hall::RoundState::Published)
+        .filter_map(|r| {
+            let Some(RoundResult::Review(v)) = &r.result else {
+                return None;
+            };
+            let c = r
+                .draft
+                .candidates
+                .iter()
+                .find(|c| c.id.as_str() == cid && c.name == name)?;
+            let rating = v.ratings.get(&c.id).copied();
+            Some(ProjectReview {
+                round_id: r.id,
+                title: r.draft.title.clone(),
+                rating,
+                rating_label: rating.map_or("", |x| x.label_zh()),
+                counts: v.tally.get(&c.id).copied().unwrap_or_default(),
+            })
+        })
+        .next_back()
 }
 
 /// Whether the published votes (`outcomes`, by candidate) decided `p`.
@@ -178,6 +230,7 @@ impl Services {
     pub async fn follow(&self) -> Result<FollowList> {
         let today = today()?;
         let mut out = vec![];
+        let rounds = self.store.rounds().await?;
         for p in self.decided().await? {
             let id = p.id;
             let rec = self
@@ -215,8 +268,20 @@ impl Services {
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut reported: Vec<Date> =
+                rec.reports.iter().map(|(_, r)| r.as_of.clone()).collect();
+            reported.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            let next_report = rec
+                .plan
+                .as_ref()
+                .and_then(|plan| follow::next_report(plan, &reported));
+            let review = reviewed(&rounds, p.candidate_id.as_deref(), &p.doc.name);
             out.push(FollowView {
+                report_overdue: follow::report_overdue(next_report.as_ref(), state, &today),
+                next_report,
+                review,
                 project_id: p.id,
+                year: p.year,
                 candidate_id: p.candidate_id,
                 name: p.doc.name,
                 department: p.department,

@@ -21,6 +21,7 @@ pub mod lists;
 pub mod paper;
 pub mod present;
 pub mod public;
+pub mod report;
 pub mod results;
 pub mod review;
 pub mod tablet;

@@ -41,6 +41,66 @@ pub struct Plan {
     /// A cross-year project's goals, year by year.
     #[serde(default)]
     pub stage_goals: Vec<StageGoal>,
+    /// How often the department reports (default monthly).
+    #[serde(default, skip_serializing_if = "Cadence::is_monthly")]
+    pub report_every: Cadence,
+}
+
+/// 报告频次: monthly, or at each milestone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// 按月报告: a report within a month of the last (or of the first milestone).
+    #[default]
+    Monthly,
+    /// 按节点报告: a report on or after each milestone's date.
+    Milestone,
+}
+
+impl Cadence {
+    pub fn is_monthly(&self) -> bool {
+        *self == Cadence::Monthly
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Cadence::Monthly => "按月",
+            Cadence::Milestone => "按节点",
+        }
+    }
+}
+
+/// `d` plus `days` (a calendar date; `None` only past the year 9999).
+fn plus_days(d: &Date, days: i64) -> Option<Date> {
+    let n = chrono::NaiveDate::parse_from_str(d.as_str(), "%Y-%m-%d").ok()?;
+    let m = n.checked_add_signed(chrono::Duration::days(days))?;
+    Date::parse(&m.format("%Y-%m-%d").to_string()).ok()
+}
+
+/// When the next progress report is due under the plan's cadence, given
+/// the dates the reports were made as of (ascending): monthly, 31 days
+/// after the last report (before any, on the first milestone's date); at
+/// milestones, the first milestone's date not yet followed by a report.
+/// `None`: nothing more is due (every milestone reported on).
+pub fn next_report(plan: &Plan, reported: &[Date]) -> Option<Date> {
+    let first_due = plan
+        .milestones
+        .iter()
+        .map(|m| &m.due)
+        .min_by(|a, b| a.as_str().cmp(b.as_str()))
+        .cloned();
+    match plan.report_every {
+        Cadence::Monthly => match reported.last() {
+            Some(d) => plus_days(d, 31),
+            None => first_due,
+        },
+        Cadence::Milestone => {
+            let mut dues: Vec<&Date> = plan.milestones.iter().map(|m| &m.due).collect();
+            dues.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            dues.into_iter()
+                .find(|due| !reported.iter().any(|r| r.as_str() >= due.as_str()))
+                .cloned()
+        }
+    }
 }
 
 impl Plan {
@@ -310,6 +370,13 @@ pub fn masked(comment: &str) -> String {
     out
 }
 
+/// Whether a report is overdue on `today`: one was due before it, and the
+/// project still runs (a project done, suspended or ended reports no more).
+pub fn report_overdue(next: Option<&Date>, state: State, today: &Date) -> bool {
+    let running = matches!(state, State::OnTrack | State::Late | State::Adjusted);
+    running && next.is_some_and(|d| d.as_str() < today.as_str())
+}
+
 /// The milestones past their date on `today` and not met.
 pub fn late<'a>(plan: &'a Plan, met: &[usize], today: &Date) -> Vec<&'a Milestone> {
     plan.milestones
@@ -378,7 +445,42 @@ mod tests {
             funding_source: "区级财政".into(),
             responsible: "王主任".into(),
             stage_goals: vec![],
+            report_every: Cadence::Monthly,
         }
+    }
+
+    #[test]
+    fn reports_fall_due_by_the_plans_cadence() {
+        let p = plan();
+        // Monthly: the first on the first milestone's date, then 31 days after the last.
+        assert_eq!(next_report(&p, &[]), Some(d("2027-03-31")));
+        assert_eq!(next_report(&p, &[d("2027-01-31")]), Some(d("2027-03-03")));
+        assert_eq!(next_report(&p, &[d("2027-12-15")]), Some(d("2028-01-15")));
+        // At milestones: the first milestone with no report on or after its date.
+        let m = Plan {
+            report_every: Cadence::Milestone,
+            ..plan()
+        };
+        assert_eq!(next_report(&m, &[d("2027-03-30")]), Some(d("2027-03-31")));
+        assert_eq!(next_report(&m, &[d("2027-03-31")]), Some(d("2027-09-30")));
+        assert_eq!(next_report(&m, &[d("2027-04-01"), d("2027-10-02")]), None);
+        // Overdue only while the project runs.
+        let due = d("2027-03-03");
+        assert!(report_overdue(Some(&due), State::OnTrack, &d("2027-03-04")));
+        assert!(!report_overdue(
+            Some(&due),
+            State::OnTrack,
+            &d("2027-03-03")
+        ));
+        assert!(report_overdue(Some(&due), State::Late, &d("2027-05-01")));
+        for s in [State::Done, State::Suspended, State::Terminated] {
+            assert!(!report_overdue(Some(&due), s, &d("2027-05-01")), "{s:?}");
+        }
+        assert!(!report_overdue(None, State::OnTrack, &d("2027-05-01")));
+        // The cadence is in the plan's JSON only when it is not the default.
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"report_every\":\"milestone\""), "{json}");
+        assert!(!serde_json::to_string(&p).unwrap().contains("report_every"));
     }
 
     fn report(percent: u8, met: Vec<usize>) -> Report {

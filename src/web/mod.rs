@@ -178,6 +178,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/public/year", get(upstream::public_year))
         .route("/api/public/follow", get(follow::public))
         .route("/public/sign/{id}", get(pages::sign))
+        .route("/public/report", get(pages::report))
+        .route("/public/report.xlsx", get(upstream::public_report_xlsx))
         .route("/api/public/projects/{id}/ratings", post(follow::rate))
         .route("/api/follow/comments", get(follow::comments))
         .route("/api/follow/{id}/attachments", post(follow::attach))

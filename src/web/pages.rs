@@ -116,3 +116,16 @@ pub async fn sign(State(st): St, headers: HeaderMap, P(id): P<i64>) -> ApiResult
         s: st.project_sign(id, &base).await?,
     }))
 }
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    r: crate::service::report::YearReport,
+}
+
+/// 年度实施情况报告: the A4 report of the year's decided projects (public).
+pub async fn report(State(st): St) -> ApiResult<Response> {
+    Ok(page(ReportPage {
+        r: st.year_report().await?,
+    }))
+}

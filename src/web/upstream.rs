@@ -306,7 +306,16 @@ pub async fn audit_log(State(st): St) -> ApiResult<Response> {
 
 pub async fn export(State(st): St, h: HeaderMap, P(what): P<String>) -> ApiResult<Response> {
     let me = reader(&st, &h, VIEWERS).await?;
-    let book = st.export(&me, &what).await?;
+    Ok(workbook(st.export(&me, &what).await?))
+}
+
+/// `GET /public/report.xlsx`: the yearly report's table in Excel (public).
+pub async fn public_report_xlsx(State(st): St) -> ApiResult<Response> {
+    Ok(workbook(st.progress_book().await?))
+}
+
+/// An Excel file to save.
+fn workbook(book: crate::service::export::Workbook) -> Response {
     let headers = [
         (
             header::CONTENT_TYPE,
@@ -317,7 +326,7 @@ pub async fn export(State(st): St, h: HeaderMap, P(what): P<String>) -> ApiResul
             format!("attachment; filename=\"{}\"", book.file_name),
         ),
     ];
-    Ok((headers, book.bytes).into_response())
+    (headers, book.bytes).into_response()
 }
 
 /// The public form: 16 KB at most.
