@@ -1795,6 +1795,46 @@ async fn after_the_vote(
         .await
         .unwrap();
     assert!(log.contains(&sha), "the photo's digest is in the chain");
+    // A photo of one inspection, a scan of one report: tied to them; never
+    // to another project's, nor to both at once.
+    let report_id = v["reports"][0]["id"].as_i64().unwrap();
+    let inspection_id = v["inspections"][0]["id"].as_i64().unwrap();
+    let of_visit = ok(jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=视察现场&inspection={inspection_id}"),
+            photo.clone(),
+        )
+        .await)
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=进展报告扫描件&report={report_id}"),
+            photo.clone(),
+        )
+        .await)
+    .await;
+    let (s, j) = jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=x&report={report_id}&inspection={inspection_id}"),
+            photo.clone(),
+        )
+        .await;
+    assert_eq!(s, 400, "{j}");
+    let (s, j) = jiaoyu
+        .post_bytes(
+            &format!("/api/follow/{d}/attachments?name=x&report=999999"),
+            photo.clone(),
+        )
+        .await;
+    assert_eq!(s, 404, "not this project's report: {j}");
+    let v = view(&ok(leader.get("/api/follow").await).await);
+    let atts = v["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 3, "{v}");
+    let visit = atts.iter().find(|a| a["id"] == of_visit).unwrap();
+    assert_eq!((visit["inspection_id"].as_i64(), visit["report_id"].as_i64()), (Some(inspection_id), None));
+    assert!(atts.iter().any(|a| a["report_id"] == report_id));
 
     // The year's 实施情况 in Excel: numbers as numbers.
     use calamine::Data;

@@ -9,22 +9,18 @@ use super::Services;
 use crate::core::record::{Date, Timestamp};
 use crate::error::{Error, Result};
 use crate::hall::StaffRole;
-use crate::store::{AttachmentRow, InspectionRow, ProjectRow, RatingCounts, RatingRow, Staff};
+use crate::store::{
+    AttachmentRow, InspectionRow, ProjectRow, RatingCounts, RatingRow, ReportRow, Staff,
+};
 use crate::upstream::follow::{
-    self, Decision, Inspection, Milestone, Plan, PublicRating, Report, State, COMMENT_MAX,
+    self, AttachedTo, Decision, Inspection, Milestone, Plan, PublicRating, Report, State,
+    COMMENT_MAX,
 };
 use crate::upstream::stage::Action;
 use serde::{Deserialize, Serialize};
 
 /// What the vote decided: a project the deputies made a 民生实事项目.
 const DECIDED: &str = "确定为民生实事项目";
-
-#[derive(Debug, Serialize)]
-pub struct DatedReport {
-    pub at: String,
-    #[serde(flatten)]
-    pub report: Report,
-}
 
 #[derive(Debug, Serialize)]
 pub struct DatedDecision {
@@ -57,7 +53,7 @@ pub struct FollowView {
     /// whether it is overdue (逾期未报).
     pub next_report: Option<Date>,
     pub report_overdue: bool,
-    pub reports: Vec<DatedReport>,
+    pub reports: Vec<ReportRow>,
     pub decisions: Vec<DatedDecision>,
     pub inspections: Vec<InspectionRow>,
     /// 督办建议 not yet answered.
@@ -240,20 +236,18 @@ impl Services {
             let mut met: Vec<usize> = rec
                 .reports
                 .iter()
-                .flat_map(|(_, r)| r.milestones_met.iter().copied())
+                .flat_map(|r| r.report.milestones_met.iter().copied())
                 .collect();
             met.sort_unstable();
             met.dedup();
             let last_report = rec.reports.last();
-            let last_decision = rec.decisions.last().map(|(at, d)| {
-                (
-                    d,
-                    last_report.is_none_or(|(r_at, _)| at.as_str() > r_at.as_str()),
-                )
-            });
+            let last_decision = rec
+                .decisions
+                .last()
+                .map(|(at, d)| (d, last_report.is_none_or(|r| at.as_str() > r.at.as_str())));
             let state = follow::state(
                 rec.plan.as_ref(),
-                last_report.map(|(_, r)| r),
+                last_report.map(|r| &r.report),
                 &met,
                 last_decision,
                 &today,
@@ -269,7 +263,7 @@ impl Services {
                 })
                 .unwrap_or_default();
             let mut reported: Vec<Date> =
-                rec.reports.iter().map(|(_, r)| r.as_of.clone()).collect();
+                rec.reports.iter().map(|r| r.report.as_of.clone()).collect();
             reported.sort_by(|a, b| a.as_str().cmp(b.as_str()));
             let next_report = rec
                 .plan
@@ -289,15 +283,11 @@ impl Services {
                 state_label: state.label_zh(),
                 plan_checked: rec.checked.is_some(),
                 plan: rec.plan,
-                percent: last_report.map_or(0, |(_, r)| r.percent),
-                spent_yuan: last_report.map_or(0, |(_, r)| r.spent_yuan),
+                percent: last_report.map_or(0, |r| r.report.percent),
+                spent_yuan: last_report.map_or(0, |r| r.report.spent_yuan),
                 milestones_met: met,
                 late,
-                reports: rec
-                    .reports
-                    .into_iter()
-                    .map(|(at, report)| DatedReport { at, report })
-                    .collect(),
+                reports: rec.reports,
                 decisions: rec
                     .decisions
                     .into_iter()
@@ -480,6 +470,7 @@ impl Services {
         &self,
         me: &Staff,
         id: i64,
+        of: AttachedTo,
         name: String,
         upload: std::path::PathBuf,
     ) -> Result<Recorded> {
@@ -506,7 +497,7 @@ impl Services {
         let id = self
             .store
             .upstream(actor(me), Timestamp::now_beijing(), move |u| {
-                u.add_attachment(id, &sha, &name, kind, bytes)
+                u.add_attachment(id, of, &sha, &name, kind, bytes)
             })
             .await?;
         Ok(Recorded { id })

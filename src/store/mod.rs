@@ -36,8 +36,8 @@ pub use tx::Tx;
 pub use upstream::{
     AttachmentRow, ChannelCount, Continuing, Count, DraftProject, DraftRow, FollowRecord, History,
     ImportedRow, InspectionRow, NamedTopic, OpinionRow, ProjectRow, RatingCounts, RatingRow,
-    SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount, UpRead, UpTx,
-    Voice, YearRow,
+    ReportRow, SuggestionCounts, SuggestionFilter, SuggestionPage, SuggestionRow, TownCount,
+    UpRead, UpTx, Voice, YearRow,
 };
 use writer::{DiskHealth, Writer, DISK_TROUBLE_FOR};
 
@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_ratings.sql"),
     include_str!("../../migrations/0011_continuing.sql"),
     include_str!("../../migrations/0012_attachments.sql"),
+    include_str!("../../migrations/0013_attachment_of.sql"),
 ];
 /// The database file in a data dir.
 pub const DB_FILE: &str = "minsheng.db";

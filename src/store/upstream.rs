@@ -16,7 +16,9 @@ use crate::hall::RoundDraft;
 use crate::upstream::audit::{Event, Tip};
 use crate::upstream::model::*;
 use crate::upstream::stage::{allowed, Action, GroupRole, Stage};
-pub use follow::{AttachmentRow, Continuing, FollowRecord, InspectionRow, RatingCounts, RatingRow};
+pub use follow::{
+    AttachmentRow, Continuing, FollowRecord, InspectionRow, RatingCounts, RatingRow, ReportRow,
+};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};

@@ -280,6 +280,15 @@ impl Inspection {
     }
 }
 
+/// What a photo or scan belongs to: the project as a whole, one of its
+/// progress reports, or one of its inspections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachedTo {
+    Project,
+    Report(i64),
+    Inspection(i64),
+}
+
 /// Whether a project decided in an earlier year runs into `year`, and its
 /// goal there: the plan's stage goal for that year, or — with none written
 /// — its deadline in or after that year.

@@ -8,7 +8,7 @@ use crate::error::{Code, Error};
 use crate::hall::StaffRole;
 use crate::service::follow::*;
 use crate::service::{Done, DONE};
-use crate::upstream::follow::{Decision, Inspection, Plan, Report};
+use crate::upstream::follow::{AttachedTo, Decision, Inspection, Plan, Report};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -124,6 +124,11 @@ pub async fn moderate(
 #[serde(deny_unknown_fields)]
 pub struct AttachQuery {
     pub name: String,
+    /// The progress report or the inspection the file belongs to, if one.
+    #[serde(default)]
+    pub report: Option<i64>,
+    #[serde(default)]
+    pub inspection: Option<i64>,
 }
 
 /// A photo or scan: streamed to the data dir, at most
@@ -142,8 +147,18 @@ pub async fn attach(
         crate::upstream::follow::ATTACHMENT_MAX,
     )
     .await?;
+    let of = match (q.report, q.inspection) {
+        (None, None) => AttachedTo::Project,
+        (Some(r), None) => AttachedTo::Report(r),
+        (None, Some(i)) => AttachedTo::Inspection(i),
+        (Some(_), Some(_)) => {
+            return Err(crate::error::Error::bad(
+                "附件只能属于一份进展报告或一次视察",
+            ))
+        }
+    };
     Ok(Json(
-        st.attach(&me, id, q.name, file.path().to_path_buf())
+        st.attach(&me, id, of, q.name, file.path().to_path_buf())
             .await?,
     ))
 }

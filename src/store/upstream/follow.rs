@@ -4,7 +4,7 @@
 //! [`crate::upstream::follow`].
 
 use super::*;
-use crate::upstream::follow::{Decision, Inspection, Plan, PublicRating, Report};
+use crate::upstream::follow::{AttachedTo, Decision, Inspection, Plan, PublicRating, Report};
 
 /// A project carried into a year from the year that decided it.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +37,9 @@ pub struct AttachmentRow {
     pub kind: String,
     pub bytes: u64,
     pub at: String,
+    /// The progress report or the inspection it belongs to, if any.
+    pub report_id: Option<i64>,
+    pub inspection_id: Option<i64>,
 }
 
 /// A public rating and its comment, as staff moderate it.
@@ -59,14 +62,24 @@ pub struct RatingCounts {
     pub unsatisfied: u64,
 }
 
+/// A progress report as recorded.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportRow {
+    pub id: i64,
+    /// When it was recorded.
+    pub at: String,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
 /// Everything recorded after the vote about one project.
 #[derive(Clone, Debug, Default)]
 pub struct FollowRecord {
     pub plan: Option<Plan>,
     /// Who checked the plan, and when (the working group).
     pub checked: Option<(String, String)>,
-    /// (when recorded, the report), oldest first.
-    pub reports: Vec<(String, Report)>,
+    /// The reports, oldest first.
+    pub reports: Vec<ReportRow>,
     pub decisions: Vec<(String, Decision)>,
     pub inspections: Vec<InspectionRow>,
     pub ratings: RatingCounts,
@@ -121,13 +134,21 @@ impl UpRead<'_> {
             out.checked = by.zip(at);
         }
         let mut st = self.c.prepare_cached(
-            "SELECT at, doc FROM follow_reports WHERE project_id = ?1 ORDER BY id",
+            "SELECT id, at, doc FROM follow_reports WHERE project_id = ?1 ORDER BY id",
         )?;
         for row in st.query_map([project], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })? {
-            let (at, doc) = row?;
-            out.reports.push((at, parse(&doc)?));
+            let (id, at, doc) = row?;
+            out.reports.push(ReportRow {
+                id,
+                at,
+                report: parse(&doc)?,
+            });
         }
         let mut st = self.c.prepare_cached(
             "SELECT at, doc FROM follow_decisions WHERE project_id = ?1 ORDER BY id",
@@ -228,7 +249,7 @@ impl UpRead<'_> {
         id: Option<i64>,
     ) -> Result<Vec<AttachmentRow>, StoreError> {
         let mut st = self.c.prepare_cached(
-            "SELECT id, project_id, sha256, name, kind, bytes, at FROM attachments
+            "SELECT id, project_id, sha256, name, kind, bytes, at, report_id, inspection_id FROM attachments
              WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id",
         )?;
         let rows = st
@@ -241,6 +262,8 @@ impl UpRead<'_> {
                     kind: r.get(4)?,
                     bytes: r.get(5)?,
                     at: r.get(6)?,
+                    report_id: r.get(7)?,
+                    inspection_id: r.get(8)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -410,25 +433,58 @@ impl UpTx<'_> {
 
     /// A photo or scan of `project`, its file already in place; the chain
     /// records its digest.
+    /// A photo or scan of `project`, of one of its reports or inspections
+    /// (`of`) if given — refused when that one is another project's.
+    #[allow(clippy::too_many_arguments)]
     pub fn add_attachment(
         &mut self,
         project: i64,
+        of: AttachedTo,
         sha256: &str,
         name: &str,
         kind: &str,
         bytes: u64,
     ) -> Result<i64, StoreError> {
+        let (report, inspection) = match of {
+            AttachedTo::Project => (None, None),
+            AttachedTo::Report(r) => (Some(r), None),
+            AttachedTo::Inspection(i) => (None, Some(i)),
+        };
+        let (table, id) = match (report, inspection) {
+            (Some(r), _) => ("follow_reports", r),
+            (_, Some(i)) => ("inspections", i),
+            _ => ("", 0),
+        };
+        if !table.is_empty() {
+            let owner: Option<i64> = self
+                .tx
+                .query_row(
+                    &format!("SELECT project_id FROM {table} WHERE id = ?1"),
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if owner != Some(project) {
+                return Err(StoreError::NotFound(if report.is_some() {
+                    "该项目的这份进展报告"
+                } else {
+                    "该项目的这次视察"
+                }));
+            }
+        }
         let at = self.at.as_str().to_string();
         self.tx.execute(
-            "INSERT INTO attachments (project_id, sha256, name, kind, bytes, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![project, sha256, name, kind, bytes, at],
+            "INSERT INTO attachments (project_id, sha256, name, kind, bytes, at, report_id, inspection_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![project, sha256, name, kind, bytes, at, report, inspection],
         )?;
         let id = self.tx.last_insert_rowid();
         self.event(
             "follow.attach",
             &format!("project:{project}"),
             None,
-            Some(json!({"attachment": id, "name": name, "kind": kind, "bytes": bytes, "sha256": sha256})),
+            Some(json!({"attachment": id, "name": name, "kind": kind, "bytes": bytes, "sha256": sha256,
+                        "report": report, "inspection": inspection})),
         )?;
         Ok(id)
     }
