@@ -390,7 +390,8 @@ fn serve(
         let (state, created) = crate::server::prepare(data, demo).await?;
         if mode == Mode::DemoAfterVote {
             println!("正在演示全年：票决、实施跟踪、满意度测评（首次约需一分钟）……");
-            if let Some(p) = crate::seed_after::play(&state, &data.join("keys")).await? {
+            let signers = crate::seed_after::scrutineers(&data.join("keys"))?;
+            if let Some(p) = crate::seed_after::play(&state, &signers).await? {
                 println!(
                     "  票决第 {} 轮确定 {} 个项目；进展报告 {} 份；满意度测评第 {} 轮已公布",
                     p.vote_round, p.decided, p.reports, p.review_round

@@ -84,9 +84,18 @@ fn department(name: &str) -> Staff {
     }
 }
 
-/// Plays the second half once: nothing happens if the vote is not a draft
-/// any more (a second start of the same data dir).
-pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
+/// The demo's scrutineers, with the keys `minsheng demo` made in `keys/`.
+pub fn scrutineers(keys: &Path) -> Result<Vec<Signer>> {
+    ["scrutineer-1", "scrutineer-2"]
+        .iter()
+        .map(|n| Signer::load(&keys.join(format!("{n}.key"))).map_err(Error::internal))
+        .collect()
+}
+
+/// Plays the second half once, the `signers` signing as the scrutineers:
+/// nothing happens if the vote is not a draft any more (a second start of
+/// the same data dir).
+pub async fn play(sv: &Services, signers: &[Signer]) -> Result<Option<Played>> {
     let rounds = sv.rounds().await?;
     let Some(vote) = rounds
         .rounds
@@ -96,10 +105,6 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
     else {
         return Ok(None);
     };
-    let signers = ["scrutineer-1", "scrutineer-2"]
-        .iter()
-        .map(|n| Signer::load(&keys.join(format!("{n}.key"))).map_err(Error::internal))
-        .collect::<Result<Vec<_>>>()?;
     let mut rng = Lcg(2027);
 
     // 1. The vote: 140 deputies on tablets, four on paper, six absent.
@@ -134,7 +139,7 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
     };
     let vote_ids = round_ids(sv, vote).await?;
     hold(sv, vote, 140, 4, &mut rng, &|rng| ballot(rng, &vote_ids)).await?;
-    let decided = close_and_publish(sv, vote, &signers).await?;
+    let decided = close_and_publish(sv, vote, signers).await?;
 
     // 2. The year: plans, reports, a late milestone, a 暂缓, an inspection.
     let follow = sv.follow().await?;
@@ -307,7 +312,7 @@ pub async fn play(sv: &Services, keys: &Path) -> Result<Option<Played>> {
                 .collect()
         };
     hold(sv, review, 138, 3, &mut rng, &|rng| rate(rng, &review_ids)).await?;
-    close_and_publish(sv, review, &signers).await?;
+    close_and_publish(sv, review, signers).await?;
     Ok(Some(Played {
         vote_round: vote,
         review_round: review,

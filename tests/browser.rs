@@ -1617,3 +1617,201 @@ async fn the_workbench_groups_hot_topics_and_names_them() {
     shot(&b, "upstream-hot-topics").await;
     b.close().await.unwrap();
 }
+
+/// After the vote, as people see it (the demo year played through): the
+/// public 实施进度 with the late project, the 暂缓 and its notice, the
+/// 满意度测评 and its 整改, on a laptop and on a phone; a project's page
+/// with the rating form its 民生码 opens; the yearly report; the working
+/// group's 实施跟踪 tab; the published 满意度测评 result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_year_after_the_vote_in_public_and_on_the_workbench() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn_demo_after().await;
+    let base = app.base.clone();
+    let pw = |u: &str| app.accounts.iter().find(|(x, _)| x == u).unwrap().1.clone();
+
+    let b = browser(&d, 1280, 900).await;
+    b.goto(&format!("{base}/public")).await.unwrap();
+    let follow = text_until(&b, "#follow", |t| t.contains("代表满意度测评")).await;
+    for want in [
+        "滞后",
+        "暂缓",
+        "石人常发〔2027〕12号",
+        "督办建议",
+        "整改",
+        "不满意",
+    ] {
+        assert!(
+            follow.contains(want),
+            "{want} missing from 实施进度: {follow}"
+        );
+    }
+    b.execute(
+        "document.getElementById('follow-box').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(too_wide(&b).await, json!([]));
+    shot(&b, "public-follow").await;
+    // The 民生码's page: the project's history, its vote, its rating, the form.
+    let follow_json: Value = reqwest::get(format!("{base}/api/public/follow"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let late = follow_json["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["state"] == "late")
+        .unwrap();
+    // (A new load: a change of the hash alone does not reload the page.)
+    b.goto("about:blank").await.unwrap();
+    b.goto(&format!("{base}/public#p{}", late["project_id"]))
+        .await
+        .unwrap();
+    let history = text_until(&b, "#history-box", |t| t.contains("满意度测评")).await;
+    assert!(history.contains("基本满意"), "{history}");
+    click(&b, "#history .card button").await;
+    text_until(&b, "#history", |t| t.contains("感谢您的评价")).await;
+    shot(&b, "public-project-rating").await;
+
+    // On a phone: nothing wider than the screen.
+    let phone = browser(&d, 390, 844).await;
+    phone.goto(&format!("{base}/public")).await.unwrap();
+    text_until(&phone, "#follow", |t| t.contains("代表满意度测评")).await;
+    assert_eq!(too_wide(&phone).await, json!([]));
+    phone
+        .execute(
+            "document.getElementById('follow-box').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&phone, "public-follow-phone").await;
+    phone.goto(&format!("{base}/public/report")).await.unwrap();
+    assert_eq!(too_wide(&phone).await, json!([]));
+    phone.close().await.unwrap();
+
+    // The yearly report on screen.
+    b.goto(&format!("{base}/public/report")).await.unwrap();
+    let report = text(&b, "body").await;
+    assert!(report.contains("调整、暂缓、终止的项目"), "{report}");
+    shot(&b, "year-report-screen").await;
+
+    // The working group's 实施跟踪.
+    sign_in(&b, &base, "gongzuozu", &pw("gongzuozu")).await;
+    visible(&b, "#year").await;
+    click(&b, "button[data-tab='follow']").await;
+    let tab = text_until(&b, "#follow-list", |t| t.contains("满意度测评：不满意")).await;
+    assert!(tab.contains("滞后") && tab.contains("下次报告"), "{tab}");
+    assert_eq!(too_wide(&b).await, json!([]));
+    shot(&b, "upstream-follow").await;
+
+    // The published 满意度测评.
+    let rounds: Value = reqwest::get(format!("{base}/api/hall"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let review = rounds["round_id"].as_i64().unwrap();
+    b.goto(&format!("{base}/results/{review}")).await.unwrap();
+    let page = text(&b, "body").await;
+    assert!(
+        page.contains("测评结果公告") && page.contains("不满意"),
+        "{page}"
+    );
+    shot(&b, "review-result").await;
+    b.goto(&format!("{base}/hall")).await.unwrap();
+    text_until(&b, "#published", |t| t.contains("满意度测评")).await;
+    shot(&b, "hall-review").await;
+    b.close().await.unwrap();
+}
+
+/// A 满意度测评 on the tablet page: the ballot offers 满意 / 基本满意 /
+/// 不满意 for every project (no cap, no 赞成), the review lists unmarked
+/// projects as 未表态, the receipt comes, and the published result counts
+/// the marks as the deputy made them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deputy_rates_projects_on_the_tablet_in_a_satisfaction_review() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::spawn().await;
+    let base = app.base.clone();
+    let staff = app.login().await;
+    let (s, _) = staff
+        .post_text("/api/deputies/import", common::app::roster_csv(6))
+        .await;
+    assert_eq!(s, 200);
+    let mut review = common::app::draft();
+    review["title"] = json!("2027年民生实事项目满意度测评");
+    review["rules"] = json!({"seats": 5, "max_for": 5, "marks": ["satisfied", "basically_satisfied", "unsatisfied"],
+        "threshold_base": "valid", "shortfall": "accept"});
+    let (s, j) = staff.post("/api/rounds", review).await;
+    assert_eq!(s, 200, "{j}");
+    let id = j["id"].as_i64().unwrap();
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/open"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    let codes = codes(&staff).await;
+
+    let c = browser(&d, 1280, 800).await;
+    c.goto(&format!("{base}/tablet")).await.unwrap();
+    check_in_on(&c, &codes[0].0, &codes[0].1).await;
+    let rule = text(&c, "#ballot-rule").await;
+    assert!(rule.contains("满意、基本满意 或 不满意"), "{rule}");
+    let for_buttons = c
+        .execute(
+            "return document.querySelectorAll(\"button[aria-label$='：赞成']\").length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(for_buttons, json!(0), "no 赞成 in a review");
+    click(&c, "button[aria-label='项目1：满意']").await;
+    click(&c, "button[aria-label='项目2：不满意']").await;
+    click(&c, "button[aria-label='项目3：基本满意']").await;
+    click(&c, "button[aria-label='项目3：基本满意']").await; // a second tap keeps it
+    let count = text(&c, "#count").await;
+    assert!(count.contains("已评 3 / 共 5 项"), "{count}");
+    check_page(&c, &base, "#ballot").await;
+    shot(&c, "tablet-satisfaction-ballot").await;
+    click(&c, "#next").await;
+    visible(&c, "#review").await;
+    let summary = text(&c, "#review").await;
+    assert!(
+        summary.contains("满意") && summary.contains("基本满意") && summary.contains("未表态"),
+        "{summary}"
+    );
+    shot(&c, "tablet-satisfaction-review").await;
+    click(&c, "#confirm").await;
+    let receipt = text_until(&c, "#r-hash", |t| t.trim().len() >= 8).await;
+    assert!(
+        receipt.trim().chars().all(|ch| ch.is_ascii_hexdigit()),
+        "{receipt}"
+    );
+    c.close().await.unwrap();
+
+    // Five more on tablets (over HTTP), then closed, signed, published.
+    for (number, code) in codes.iter().skip(1).take(4) {
+        let t = common::app::Tablet::check_in(&base, number, code).await;
+        let (s, j) = t.vote(json!({"P01": "satisfied"})).await;
+        assert_eq!(s, 200, "{j}");
+    }
+    let (s, j) = staff
+        .post(&format!("/api/rounds/{id}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{j}");
+    common::app::attest_and_publish(&staff, id).await;
+    let (_, st) = staff.get(&format!("/api/rounds/{id}/result")).await;
+    let r = &st["result"];
+    assert_eq!(r["tally"]["P01"]["satisfied"], 5, "{r}");
+    assert_eq!(r["tally"]["P02"]["unsatisfied"], 1, "{r}");
+    assert_eq!(r["tally"]["P03"]["basically_satisfied"], 1, "{r}");
+    assert_eq!(r["tally"]["P04"]["no_opinion"], 5, "{r}");
+    assert_eq!(r["ratings"]["P01"], "satisfied", "{r}");
+    assert_eq!(r["ratings"]["P02"], "unsatisfied", "{r}");
+}

@@ -676,6 +676,112 @@ fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
     codes
 }
 
+/// `html` printed by Chromium to PDF in `dir`: its text (white space
+/// removed) and its pages as PNG files, in order.
+fn print_page(
+    chromium: &str,
+    html: &str,
+    dir: &std::path::Path,
+) -> (String, Vec<std::path::PathBuf>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let page = dir.join("page.html");
+    std::fs::write(&page, html).unwrap();
+    let pdf = dir.join("page.pdf");
+    std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(pdf.exists(), "chromium made no PDF");
+    // -raw: the text in the order it was laid out (a line mixing Latin and
+    // CJK fonts is not reordered).
+    let text = std::process::Command::new("pdftotext")
+        .arg("-raw")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let flat: String = String::from_utf8(text.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png"])
+        .arg(&pdf)
+        .arg(dir.join("page"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut pages: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    (flat, pages)
+}
+
+/// The year's 实施情况 report (the demo year played through) printed on A4:
+/// every decided project, the 暂缓 with its 文号, the late milestone, the
+/// inspection and the 整改 the 满意度测评 made; the print button not printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_yearly_report_prints_on_a4_with_all_of_the_year() {
+    let Some(chromium) = chromium() else { return };
+    let app = TestApp::spawn_demo_after().await;
+    let html = reqwest::get(format!("{}/public/report", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (flat, pages) = print_page(chromium, &html, &app.dir.path().join("report"));
+    for want in [
+        "2027年民生实事项目实施情况报告",
+        "一、总体情况",
+        "二、调整、暂缓、终止的项目",
+        "石人常发〔2027〕12号",
+        "三、逐项实施情况",
+        "滞后",
+        "督办建议",
+        "整改",
+        "代表满意度测评",
+    ] {
+        assert!(flat.contains(want), "{want} is not printed: {flat}");
+    }
+    let follow: Value = reqwest::get(format!("{}/api/public/follow", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in follow["projects"].as_array().unwrap() {
+        let name: String = p["name"].as_str().unwrap().split_whitespace().collect();
+        assert!(flat.contains(&name), "{name} is not in the report");
+    }
+    assert!(!flat.contains("打印"), "the buttons are not printed");
+    assert!(
+        (3..=12).contains(&pages.len()),
+        "{} A4 pages for ten projects",
+        pages.len()
+    );
+    if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(
+            &pages[0],
+            std::path::Path::new(&keep).join("year-report.png"),
+        )
+        .unwrap();
+    }
+}
+
 /// 民生码: a project's site sign printed through Chromium on one A4 page,
 /// its text as printed, and its QR code, read back by rqrr, the project's
 /// public page at the address staff reached the server by.
@@ -703,34 +809,7 @@ async fn the_site_sign_prints_on_one_a4_page_and_its_qr_opens_the_project() {
         .text()
         .await
         .unwrap();
-    let dir = app.dir.path().join("sign");
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("sign.html");
-    std::fs::write(&page, &html).unwrap();
-    let pdf = dir.join("sign.pdf");
-    std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(pdf.exists(), "chromium made no PDF");
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let flat: String = String::from_utf8(text.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let (flat, pages) = print_page(chromium, &html, &app.dir.path().join("sign"));
     assert!(
         flat.contains(&name.split_whitespace().collect::<String>()),
         "{flat}"
@@ -740,19 +819,6 @@ async fn the_site_sign_prints_on_one_a4_page_and_its_qr_opens_the_project() {
         !flat.contains("打印"),
         "the print button is not printed: {flat}"
     );
-    let prefix = dir.join("page");
-    let out = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-gray", "-png"])
-        .arg(&pdf)
-        .arg(&prefix)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let pages: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
     assert_eq!(pages.len(), 1, "one A4 page");
     if let Some(keep) = std::env::var_os("MINSHENG_SCREENS") {
         std::fs::create_dir_all(&keep).unwrap();

@@ -796,15 +796,15 @@ async fn the_demo_year_reaches_the_vote_with_twelve_candidates_and_a_sound_chain
 async fn the_demo_years_second_half_plays_through_to_a_published_review() {
     let dir = tempfile::tempdir().unwrap();
     let (state, _) = minsheng::server::prepare(dir.path(), true).await.unwrap();
-    let keys = dir.path().join("keys");
-    let played = minsheng::seed_after::play(&state, &keys)
+    let signers = minsheng::seed_after::scrutineers(&dir.path().join("keys")).unwrap();
+    let played = minsheng::seed_after::play(&state, &signers)
         .await
         .unwrap()
         .expect("the vote was a draft");
     assert_eq!(played.decided, 10);
     assert!(played.reports >= 12, "{played:?}");
     assert!(
-        minsheng::seed_after::play(&state, &keys)
+        minsheng::seed_after::play(&state, &signers)
             .await
             .unwrap()
             .is_none(),
@@ -1817,7 +1817,9 @@ async fn after_the_vote(
     .await;
     let (s, j) = jiaoyu
         .post_bytes(
-            &format!("/api/follow/{d}/attachments?name=x&report={report_id}&inspection={inspection_id}"),
+            &format!(
+                "/api/follow/{d}/attachments?name=x&report={report_id}&inspection={inspection_id}"
+            ),
             photo.clone(),
         )
         .await;
@@ -1833,7 +1835,10 @@ async fn after_the_vote(
     let atts = v["attachments"].as_array().unwrap();
     assert_eq!(atts.len(), 3, "{v}");
     let visit = atts.iter().find(|a| a["id"] == of_visit).unwrap();
-    assert_eq!((visit["inspection_id"].as_i64(), visit["report_id"].as_i64()), (Some(inspection_id), None));
+    assert_eq!(
+        (visit["inspection_id"].as_i64(), visit["report_id"].as_i64()),
+        (Some(inspection_id), None)
+    );
     assert!(atts.iter().any(|a| a["report_id"] == report_id));
 
     // The year's 实施情况 in Excel: numbers as numbers.

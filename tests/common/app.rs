@@ -35,18 +35,40 @@ impl TestApp {
         TestApp::start(dir, data, true).await
     }
 
+    /// The demo with its year played through (`minsheng demo --after-vote`):
+    /// the vote published, the projects followed, the 满意度测评 published.
+    #[allow(dead_code)]
+    pub async fn spawn_demo_after() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_path_buf();
+        TestApp::start_with(dir, data, true, true).await
+    }
+
     /// A server whose data dir is `data` (a small filesystem, say).
     pub async fn spawn_in(dir: tempfile::TempDir, data: std::path::PathBuf) -> TestApp {
         TestApp::start(dir, data, false).await
     }
 
     async fn start(dir: tempfile::TempDir, data: std::path::PathBuf, demo: bool) -> TestApp {
+        TestApp::start_with(dir, data, demo, false).await
+    }
+
+    async fn start_with(
+        dir: tempfile::TempDir,
+        data: std::path::PathBuf,
+        demo: bool,
+        after_vote: bool,
+    ) -> TestApp {
         let keys = data.join("keys");
         for name in ["scrutineer-1", "scrutineer-2"] {
             Signer::for_tests(name).save(&keys, name).unwrap();
             std::fs::remove_file(keys.join(format!("{name}.key"))).unwrap(); // scrutineers keep their own
         }
         let (state, created) = minsheng::server::prepare(&data, demo).await.unwrap();
+        if after_vote {
+            let signers = ["scrutineer-1", "scrutineer-2"].map(Signer::for_tests);
+            minsheng::seed_after::play(&state, &signers).await.unwrap();
+        }
         let password = created.accounts[0].1.clone();
         let accounts = created
             .accounts
