@@ -504,31 +504,7 @@ async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
     let url = format!("{}/console/print/{id}/1?per_page={per_page}", app.base);
     let html = mishu.c.get(url).send().await.unwrap().text().await.unwrap();
     let dir = app.dir.path().join(format!("print-{n}-{per_page}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("ballots.html");
-    std::fs::write(&page, &html).unwrap();
-    let pdf = dir.join("ballots.pdf");
-    let out = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        pdf.exists(),
-        "chromium made no PDF: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let pdf = chromium_pdf(chromium, &html, &dir);
     let text = std::process::Command::new("pdftotext")
         .arg(&pdf)
         .arg("-")
@@ -676,22 +652,21 @@ fn decode_qr(png_path: &std::path::Path) -> Vec<String> {
     codes
 }
 
-/// `html` printed by Chromium to PDF in `dir`: its text (white space
-/// removed) and its pages as PNG files, in order.
-fn print_page(
-    chromium: &str,
-    html: &str,
-    dir: &std::path::Path,
-) -> (String, Vec<std::path::PathBuf>) {
+/// `html` printed by Chromium (headless, as a browser's print would) to
+/// `dir/page.pdf`.
+fn chromium_pdf(chromium: &str, html: &str, dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let page = dir.join("page.html");
     std::fs::write(&page, html).unwrap();
     let pdf = dir.join("page.pdf");
-    std::process::Command::new(chromium)
+    let out = std::process::Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
             "--no-first-run",
             "--no-pdf-header-footer",
         ])
@@ -700,7 +675,22 @@ fn print_page(
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
-    assert!(pdf.exists(), "chromium made no PDF");
+    assert!(
+        pdf.exists(),
+        "chromium made no PDF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pdf
+}
+
+/// `html` printed by Chromium to PDF in `dir`: its text (white space
+/// removed) and its pages as PNG files, in order.
+fn print_page(
+    chromium: &str,
+    html: &str,
+    dir: &std::path::Path,
+) -> (String, Vec<std::path::PathBuf>) {
+    let pdf = chromium_pdf(chromium, html, dir);
     // -raw: the text in the order it was laid out (a line mixing Latin and
     // CJK fonts is not reordered).
     let text = std::process::Command::new("pdftotext")

@@ -1257,6 +1257,17 @@ async fn a_new_year_starts_with_its_own_list_and_counts() {
 
 /// 实施与监督 of the decided canteen (`d`): the plan, a late milestone, the
 /// working group's check, reports, a suspension only by decision, an
+/// Project `d` in a `/api/follow` answer.
+fn followed(j: &Value, d: i64) -> Value {
+    j["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["project_id"] == d)
+        .cloned()
+        .unwrap()
+}
+
 /// 满意度测评 at the next session, on the vote's engine: a draft over the
 /// decided project, tablets (a vote's mark refused) and a paper ballot read
 /// by two counters, published, verified by both verifiers alone and as the
@@ -1418,15 +1429,7 @@ async fn satisfaction_review(
     );
 
     // 整改: made once, answered by the department, open until then.
-    let view = |j: &Value| -> Value {
-        j["projects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["project_id"] == d)
-            .cloned()
-            .unwrap()
-    };
+    let view = |j: &Value| followed(j, d);
     let v = view(&ok(mishu.get("/api/follow").await).await);
     let items: Vec<&Value> = v["inspections"]
         .as_array()
@@ -1528,15 +1531,7 @@ async fn after_the_vote(
     leader: &common::app::StaffClient,
     mishu: &common::app::StaffClient,
 ) {
-    let view = |j: &Value| -> Value {
-        j["projects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["project_id"] == d)
-            .cloned()
-            .unwrap()
-    };
+    let view = |j: &Value| followed(j, d);
     let all = ok(leader.get("/api/follow").await).await;
     assert_eq!(
         all["projects"].as_array().unwrap().len(),

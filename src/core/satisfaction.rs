@@ -225,35 +225,28 @@ impl RoundResult {
         Hash::of(self)
     }
     pub fn common(&self) -> Common<'_> {
+        // The same fields, by name, from either record.
+        macro_rules! common {
+            ($r:expr, $roll:expr) => {
+                Common {
+                    round: $r.round,
+                    round_valid: $r.round_valid,
+                    quorum_met: $r.quorum_met,
+                    total_deputies: $r.total_deputies,
+                    present: $r.present,
+                    issued: $r.issued,
+                    returned: $r.returned,
+                    valid: $r.valid,
+                    void: $r.void,
+                    threshold: $r.threshold,
+                    closed_at: &$r.closed_at,
+                    issued_roll: $roll,
+                }
+            };
+        }
         match self {
-            RoundResult::Vote(r) => Common {
-                round: r.round,
-                round_valid: r.round_valid,
-                quorum_met: r.quorum_met,
-                total_deputies: r.total_deputies,
-                present: r.present,
-                issued: r.issued,
-                returned: r.returned,
-                valid: r.valid,
-                void: r.void,
-                threshold: r.threshold,
-                closed_at: &r.closed_at,
-                issued_roll: r.issued_roll.as_ref(),
-            },
-            RoundResult::Review(r) => Common {
-                round: r.round,
-                round_valid: r.round_valid,
-                quorum_met: r.quorum_met,
-                total_deputies: r.total_deputies,
-                present: r.present,
-                issued: r.issued,
-                returned: r.returned,
-                valid: r.valid,
-                void: r.void,
-                threshold: r.threshold,
-                closed_at: &r.closed_at,
-                issued_roll: Some(&r.issued_roll),
-            },
+            RoundResult::Vote(r) => common!(r, r.issued_roll.as_ref()),
+            RoundResult::Review(r) => common!(r, Some(&r.issued_roll)),
         }
     }
 }

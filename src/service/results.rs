@@ -230,8 +230,7 @@ impl Services {
             runoff: vec![],
         };
         let date = date_zh(c.closed_at.as_str());
-        let result = match result {
-            RoundResult::Vote(v) => v,
+        let (lines, rated) = match &result {
             RoundResult::Review(v) => {
                 let rated = manifest
                     .candidates
@@ -244,50 +243,39 @@ impl Services {
                         rating: v.ratings.get(&cand.id).map_or("", |r| r.label_zh()),
                     })
                     .collect();
-                return Ok(ResultView {
-                    id,
-                    title: manifest.title,
-                    assembly: manifest.assembly,
-                    round: manifest.round,
-                    candidates: manifest.candidates.len(),
-                    date_zh: date,
-                    qr_svg: qr_svg(&tally_hash),
-                    tally_hash,
-                    result: numbers,
-                    lines: vec![],
-                    review: true,
-                    rated,
-                    authority_key: manifest.authority_key.to_hex(),
-                });
+                (vec![], rated)
+            }
+            RoundResult::Vote(result) => {
+                numbers.unfilled = result.unfilled;
+                numbers.runoff = result.runoff.clone();
+                let lines = result
+                    .ranking
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, cid)| {
+                        let c = manifest.candidates.iter().find(|c| &c.id == cid)?;
+                        let status = if result.decided.contains(cid) {
+                            "确定"
+                        } else if result.runoff.contains(cid) {
+                            "再次投票"
+                        } else {
+                            "未通过"
+                        };
+                        Some(ResultLine {
+                            rank: i + 1,
+                            id: cid.to_string(),
+                            name: c.name.clone(),
+                            lead_unit: c.lead_unit.clone(),
+                            investment: yuan_wan(c.investment_yuan),
+                            deadline: date_zh(c.deadline.as_str()),
+                            counts: result.tally.get(cid).copied().unwrap_or_default(),
+                            status,
+                        })
+                    })
+                    .collect();
+                (lines, vec![])
             }
         };
-        numbers.unfilled = result.unfilled;
-        numbers.runoff = result.runoff.clone();
-        let lines = result
-            .ranking
-            .iter()
-            .enumerate()
-            .filter_map(|(i, cid)| {
-                let c = manifest.candidates.iter().find(|c| &c.id == cid)?;
-                let status = if result.decided.contains(cid) {
-                    "确定"
-                } else if result.runoff.contains(cid) {
-                    "再次投票"
-                } else {
-                    "未通过"
-                };
-                Some(ResultLine {
-                    rank: i + 1,
-                    id: cid.to_string(),
-                    name: c.name.clone(),
-                    lead_unit: c.lead_unit.clone(),
-                    investment: yuan_wan(c.investment_yuan),
-                    deadline: date_zh(c.deadline.as_str()),
-                    counts: result.tally.get(cid).copied().unwrap_or_default(),
-                    status,
-                })
-            })
-            .collect();
         Ok(ResultView {
             id,
             title: manifest.title,
@@ -299,8 +287,8 @@ impl Services {
             tally_hash,
             result: numbers,
             lines,
-            review: false,
-            rated: vec![],
+            review: result.review().is_some(),
+            rated,
             authority_key: manifest.authority_key.to_hex(),
         })
     }
