@@ -107,7 +107,9 @@ async fn shot(c: &Client, name: &str) {
 
 /// Waits until `css` matches a visible element.
 async fn visible(c: &Client, css: &str) {
-    for _ in 0..200 {
+    // A minute at most, as `text_until`.
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < until {
         let js = format!("const e = document.querySelector({css:?}); return !!e && e.getClientRects().length > 0;");
         if c.execute(&js, vec![]).await.unwrap() == Value::Bool(true) {
             return;
@@ -960,10 +962,13 @@ async fn sign_in(b: &Client, base: &str, user: &str, password: &str) {
     click(b, "#f button").await;
 }
 
-/// Waits until `css`'s text satisfies `want`.
+/// Waits until `css`'s text satisfies `want` — a minute at most: the
+/// browser tests run side by side on a CI machine of two cores, so work the
+/// page waits for (a 20,000-row import, say) may take far longer than alone.
 async fn text_until(b: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
     let mut t = String::new();
-    for _ in 0..200 {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < until {
         t = text(b, css).await;
         if want(&t) {
             return t;
