@@ -107,16 +107,16 @@ pub async fn prepare(data: &Path, demo: bool) -> anyhow::Result<(Arc<AppState>, 
     // closing and deleting it: gone now.
     let open = store.open_round_id().await?;
     crate::keys::IssuingSecret::delete_all_but(&keys, open)?;
-    Ok((
-        Arc::new(AppState::new(Services::new(
-            store,
-            authority,
-            scrutineer_keys,
-            election_id,
-            keys.clone(),
-        ))),
-        created,
-    ))
+    let state = Arc::new(AppState::new(Services::new(
+        store,
+        authority,
+        scrutineer_keys,
+        election_id,
+        keys.clone(),
+    )));
+    // A review published just before a stop still gets its 整改 items.
+    state.rectify_all().await?;
+    Ok((state, created))
 }
 
 /// The scrutineers' public keys: every `scrutineer-*.pub` in `keys`, by name.

@@ -1768,6 +1768,7 @@ async fn a_deputy_rates_projects_on_the_tablet_in_a_satisfaction_review() {
     check_in_on(&c, &codes[0].0, &codes[0].1).await;
     let rule = text(&c, "#ballot-rule").await;
     assert!(rule.contains("满意、基本满意 或 不满意"), "{rule}");
+    assert_eq!(text(&c, "header.top h1").await, "民生实事项目满意度测评");
     let for_buttons = c
         .execute(
             "return document.querySelectorAll(\"button[aria-label$='：赞成']\").length;",

@@ -892,6 +892,19 @@ async fn the_demo_years_second_half_plays_through_to_a_published_review() {
     assert!(r.issued_roll.paper >= 3 && r.issued_roll.tablet.len() >= 100);
     let lines = state.store.audit_lines().await.unwrap();
     minsheng::upstream::audit::verify(lines.iter().map(String::as_str)).unwrap();
+
+    // A restart makes any 整改 a stop cut short — and no second one.
+    drop(state);
+    let (state, _) = minsheng::server::prepare(dir.path(), true).await.unwrap();
+    let follow = serde_json::to_value(state.follow().await.unwrap()).unwrap();
+    let items: usize = follow["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["inspections"].as_array().unwrap())
+        .filter(|i| i["rectify"] == true)
+        .count();
+    assert_eq!(items, 1, "one 整改 for the one project rated 不满意");
 }
 
 /// A year's hotline file of thousands of items imports whole, each with its

@@ -123,6 +123,17 @@ impl Services {
         })
     }
 
+    /// The 整改 of every published review (at start: a server stopped
+    /// between publishing a review and making its items makes them now).
+    pub async fn rectify_all(&self) -> Result<()> {
+        for r in self.store.rounds().await? {
+            if r.state == RoundState::Published && r.draft.rules.marks.is_review() {
+                self.rectify(r.id).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// 整改: every project a published review rated 不满意 gets one item
     /// for its department to answer (made once, however often this runs).
     pub async fn rectify(&self, round_id: i64) -> Result<Rectified> {
