@@ -482,6 +482,11 @@ struct Printed {
 }
 
 async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
+    print_and_read_as(n, per_page, count, false).await
+}
+
+/// As [`print_and_read`]; `review`: the round is a 满意度测评.
+async fn print_and_read_as(n: usize, per_page: u8, count: u64, review: bool) -> Printed {
     let chromium = chromium().unwrap();
     let app = TestApp::spawn().await;
     let mishu = app.login().await;
@@ -493,6 +498,11 @@ async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
     draft["candidates"] = candidates(n);
     draft["rules"]["seats"] = json!(n.min(10));
     draft["rules"]["max_for"] = json!(n.min(10));
+    if review {
+        draft["title"] = json!("2027年民生实事项目满意度测评");
+        draft["rules"] = json!({"seats": n, "max_for": n, "shortfall": "accept", "threshold_base": "valid",
+            "marks": ["satisfied", "basically_satisfied", "unsatisfied"]});
+    }
     let (s, j) = mishu.post("/api/rounds", draft).await;
     assert_eq!(s, 200, "{j}");
     let id = j["id"].as_i64().unwrap();
@@ -543,7 +553,8 @@ async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
         // MINSHENG_SCREENS=DIR keeps the rendered pages (for docs/screens).
         if let (Some(keep), "150") = (std::env::var_os("MINSHENG_SCREENS"), dpi) {
             std::fs::create_dir_all(&keep).unwrap();
-            let name = format!("paper-ballot-{n}-projects-{per_page}up.png");
+            let kind = if review { "satisfaction-" } else { "" };
+            let name = format!("paper-ballot-{kind}{n}-projects-{per_page}up.png");
             std::fs::copy(&pages[0], std::path::Path::new(&keep).join(name)).unwrap();
         }
         let mut this: Vec<String> = pages.iter().flat_map(|p| decode_qr(p)).collect();
@@ -568,6 +579,26 @@ async fn print_and_read(n: usize, per_page: u8, count: u64) -> Printed {
         found,
         want,
         groups: creds.iter().map(|c| c.grouped()).collect(),
+    }
+}
+
+/// A 满意度测评's paper ballot: its title, three boxes a project headed
+/// 满意 / 基本满意 / 不满意, what an unmarked project means, no 赞成 and no
+/// cap; every credential readable, two a page with the demo's ten projects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_satisfaction_review_prints_its_own_paper_ballot() {
+    if chromium().is_none() {
+        return;
+    }
+    let p = print_and_read_as(10, 2, 4, true).await;
+    assert_eq!(p.found, p.want, "every credential readable, once");
+    assert_eq!(p.pages, 2, "two a page");
+    assert_eq!(p.flat.matches("满意度测评票").count(), 4, "{}", p.flat);
+    for want in ["基本满意", "不满意", "未表态", "测评项目10个"] {
+        assert!(p.flat.contains(want), "{want}: {}", p.flat);
+    }
+    for not in ["赞成", "不得超过", "应选"] {
+        assert!(!p.flat.contains(not), "{not} on a review ballot");
     }
 }
 
