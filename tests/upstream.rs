@@ -817,26 +817,8 @@ async fn the_demo_years_second_half_plays_through_to_a_published_review() {
         std::fs::write(&p, text).unwrap();
         files.push(p);
     }
-    let chain: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
-    let out = minsheng().arg("verify").args(&chain).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let out = std::process::Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tools/verify_bundle.py"
-        ))
-        .args(&chain)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let chain: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    common::verifiers::both_pass_chain(&chain);
 
     let follow = state.follow().await.unwrap();
     let states: Vec<&str> = follow.projects.iter().map(|p| p.state_label).collect();
@@ -1420,26 +1402,7 @@ async fn satisfaction_review(
         common::verifiers::both(&review),
         common::verifiers::Outcome::Verified(tally_hash.clone())
     );
-    let chain = [vote.to_str().unwrap(), review.to_str().unwrap()];
-    let out = minsheng().arg("verify").args(chain).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let out = std::process::Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tools/verify_bundle.py"
-        ))
-        .args(chain)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::verifiers::both_pass_chain(&[vote.as_path(), review.as_path()]);
 
     // 整改: made once, answered by the department, open until then.
     let view = |j: &Value| followed(j, d);

@@ -105,3 +105,23 @@ pub fn both_with(path: &Path, extra: &[&str]) -> Outcome {
     }
     r
 }
+
+/// Both verifiers over a chain of bundles, in order: both must pass.
+pub fn both_pass_chain(paths: &[&Path]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/verify_bundle.py");
+    for mut cmd in [minsheng(), Command::new("python3")] {
+        if cmd.get_program() == "python3" {
+            cmd.arg(script);
+        } else {
+            cmd.arg("verify");
+        }
+        let out = cmd.args(paths).output().expect("run a verifier");
+        assert!(
+            out.status.success(),
+            "{:?}: {}{}",
+            cmd.get_program(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
