@@ -389,7 +389,9 @@ fn serve(
     rt.block_on(async {
         let (state, created) = crate::server::prepare(data, demo).await?;
         if mode == Mode::DemoAfterVote {
-            println!("正在演示全年：票决、实施跟踪、满意度测评（只在第一次运行时做，需要一会儿）……");
+            println!(
+                "正在演示全年：票决、实施跟踪、满意度测评（只在第一次运行时做，需要一会儿）……"
+            );
             let signers = crate::seed_after::scrutineers(&data.join("keys"))?;
             if let Some(p) = crate::seed_after::play(&state, &signers).await? {
                 println!(
