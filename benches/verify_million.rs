@@ -170,6 +170,11 @@ fn v2(dir: &Path, bin: &str) {
     );
     println!("v2 bundle         {ballots} ballots ({tablets} tablet ballots with an RSA-2048 issuer signature)");
     println!("openssl verify    {rate:.0} RSA-2048 verifications/s on one core ({cores} cores)");
+    let arithmetic = minsheng::keys::IssuingSecret::generate(2048)
+        .ok()
+        .and_then(|k| k.public_key().verifier().ok())
+        .map_or("?", |v| v.arithmetic());
+    println!("our RSA check     {arithmetic} arithmetic on this CPU");
     println!("floor             {floor:.3} s  (tablet signatures ÷ openssl's rate × cores)");
     println!("minsheng verify   {verify:.3} s  (peak {} MB)", kib / 1024);
     println!(

@@ -182,7 +182,7 @@ pub fn write_sample<W: Write>(spec: &SampleSpec, out: W) -> std::io::Result<Samp
                 Mark::For
             } else if spec.marks == MarkSet::ForAgainstAbstain && roll < p_for + (100 - p_for) / 2 {
                 Mark::Against
-            } else if roll % 3 == 0 {
+            } else if roll.is_multiple_of(3) {
                 continue; // left unmarked: counts as 弃权
             } else {
                 Mark::Abstain

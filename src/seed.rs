@@ -60,7 +60,7 @@ fn doc(i: usize, name: &str, content: &str, yuan: u64) -> Result<ProjectDoc, Sto
         co_units: vec!["相关苏木镇、街道".into()],
         investment_yuan: yuan,
         funding_source: demo::funding_source(i).into(),
-        deadline: date(if i % 3 == 0 {
+        deadline: date(if i.is_multiple_of(3) {
             "2027-10-31"
         } else {
             "2027-12-31"

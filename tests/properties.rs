@@ -28,7 +28,7 @@ fn spec(
         } else {
             MarkSet::ForAgainstAbstain
         },
-        threshold_base: if seed % 2 == 0 {
+        threshold_base: if seed.is_multiple_of(2) {
             ThresholdBase::TotalDeputies
         } else {
             ThresholdBase::Present

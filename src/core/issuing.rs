@@ -283,6 +283,11 @@ impl BallotVerifier {
         Hash::of_bytes(&b)
     }
 
+    /// Which arithmetic checks signatures on this machine (benches print it).
+    pub fn arithmetic(&self) -> &'static str {
+        self.op.arithmetic()
+    }
+
     /// The same for any message (the RFC's vectors).
     pub fn verify_message(&self, msg: &[u8], sig: &IssuerSignature) -> Result<(), SignatureFault> {
         if sig.0.len() != self.n.len() {

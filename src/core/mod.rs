@@ -7,6 +7,8 @@ pub mod chain;
 pub mod credential;
 pub mod issuing;
 pub mod pss;
+#[cfg(target_arch = "x86_64")]
+mod pss_ifma;
 pub mod record;
 pub mod satisfaction;
 pub mod sig;

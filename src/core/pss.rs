@@ -23,6 +23,9 @@ pub struct PublicOp {
     /// The modulus's length in bytes and bits.
     k: usize,
     bits: usize,
+    /// The same key for AVX-512 IFMA, where the CPU has it.
+    #[cfg(target_arch = "x86_64")]
+    fast: Option<super::pss_ifma::Ifma>,
 }
 
 fn limbs_from_be(b: &[u8], limbs: usize) -> Vec<u64> {
@@ -71,7 +74,7 @@ impl PublicOp {
     /// `n` and `e` big-endian, as the manifest has them (`n` odd, at most
     /// 8,192 bits, `e` < 2⁶⁴).
     pub fn new(n: &[u8], e: &[u8]) -> Option<PublicOp> {
-        if n.is_empty() || n[n.len() - 1] % 2 == 0 || e.is_empty() || e.len() > 8 {
+        if n.is_empty() || n[n.len() - 1].is_multiple_of(2) || e.is_empty() || e.len() > 8 {
             return None;
         }
         let k = n.len();
@@ -82,25 +85,15 @@ impl PublicOp {
         for _ in 0..6 {
             inv = inv.wrapping_mul(2u64.wrapping_sub(nl[0].wrapping_mul(inv)));
         }
-        // R² mod n by doubling 1, 2·64·limbs times.
-        let mut rr = vec![0u64; limbs];
-        rr[0] = 1;
-        for _ in 0..128 * limbs {
-            let mut carry = 0u64;
-            for x in rr.iter_mut() {
-                let top = *x >> 63;
-                *x = (*x << 1) | carry;
-                carry = top;
-            }
-            if carry == 1 || ge(&rr, &nl) {
-                sub(&mut rr, &nl);
-            }
-        }
+        let rr = pow2_mod(&nl, 128 * limbs);
         let e = e.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64);
         let bits = k * 8 - n[0].leading_zeros() as usize;
+        let n0 = inv.wrapping_neg();
         Some(PublicOp {
+            #[cfg(target_arch = "x86_64")]
+            fast: super::pss_ifma::Ifma::new(&nl, bits, n0, e, |k| pow2_mod(&nl, k)),
             n: nl,
-            n0: inv.wrapping_neg(),
+            n0,
             rr,
             e,
             k,
@@ -108,101 +101,33 @@ impl PublicOp {
         })
     }
 
-    /// out = a·b·R⁻¹ mod n (CIOS), all `L` limbs; `t` is scratch of `L + 2`.
-    fn mont_mul<const L: usize>(&self, a: &[u64], b: &[u64], t: &mut [u64], out: &mut [u64]) {
-        let (n, a, b, t, out) = (
-            &self.n[..L],
-            &a[..L],
-            &b[..L],
-            &mut t[..L + 2],
-            &mut out[..L],
-        );
-        t.iter_mut().for_each(|x| *x = 0);
-        for &ai in a {
-            let mut c = 0u64;
-            for j in 0..L {
-                let x = t[j] as u128 + ai as u128 * b[j] as u128 + c as u128;
-                t[j] = x as u64;
-                c = (x >> 64) as u64;
-            }
-            let x = t[L] as u128 + c as u128;
-            t[L] = x as u64;
-            t[L + 1] = (x >> 64) as u64;
-            let m = t[0].wrapping_mul(self.n0);
-            let x = t[0] as u128 + m as u128 * n[0] as u128;
-            let mut c = (x >> 64) as u64;
-            for j in 1..L {
-                let x = t[j] as u128 + m as u128 * n[j] as u128 + c as u128;
-                t[j - 1] = x as u64;
-                c = (x >> 64) as u64;
-            }
-            let x = t[L] as u128 + c as u128;
-            t[L - 1] = x as u64;
-            t[L] = t[L + 1] + (x >> 64) as u64;
-            t[L + 1] = 0;
+    /// Which arithmetic `s^e mod n` runs on here: the CPU's AVX-512 IFMA or
+    /// the portable 64-bit code.
+    pub fn arithmetic(&self) -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        if self.fast.is_some() {
+            return "AVX-512 IFMA";
         }
-        out.copy_from_slice(&t[..L]);
-        if t[L] != 0 || ge(out, n) {
-            sub(out, n);
-        }
+        "64-bit portable"
     }
 
-    /// out = a²·R⁻¹ mod n: the square with each cross product once, then a
-    /// Montgomery reduction; `w` is scratch of `2·L + 1`.
-    fn mont_sqr<const L: usize>(&self, a: &[u64], w: &mut [u64], out: &mut [u64]) {
-        let (n, a, w, out) = (&self.n[..L], &a[..L], &mut w[..2 * L + 1], &mut out[..L]);
-        w.iter_mut().for_each(|x| *x = 0);
-        // Cross products a[i]·a[j], i < j.
-        for i in 0..L {
-            let mut c = 0u64;
-            for j in i + 1..L {
-                let x = w[i + j] as u128 + a[i] as u128 * a[j] as u128 + c as u128;
-                w[i + j] = x as u64;
-                c = (x >> 64) as u64;
-            }
-            w[i + L] = c;
-        }
-        // Doubled, plus the squares.
-        let mut carry = 0u64;
-        for x in w[..2 * L].iter_mut() {
-            let top = *x >> 63;
-            *x = (*x << 1) | carry;
-            carry = top;
-        }
-        let mut c = 0u64;
-        for i in 0..L {
-            let sq = a[i] as u128 * a[i] as u128;
-            let x = w[2 * i] as u128 + (sq as u64) as u128 + c as u128;
-            w[2 * i] = x as u64;
-            let y = w[2 * i + 1] as u128 + (sq >> 64) + (x >> 64);
-            w[2 * i + 1] = y as u64;
-            c = (y >> 64) as u64;
-        }
-        w[2 * L] = c;
-        // Montgomery reduction: clear the low L limbs one at a time; the
-        // carry out of limb i + L is added to limb i + L + 1 on the next turn.
-        let mut high = 0u64;
-        for i in 0..L {
-            let m = w[i].wrapping_mul(self.n0);
-            let mut c = 0u64;
-            for j in 0..L {
-                let x = w[i + j] as u128 + m as u128 * n[j] as u128 + c as u128;
-                w[i + j] = x as u64;
-                c = (x >> 64) as u64;
-            }
-            let x = w[i + L] as u128 + c as u128 + high as u128;
-            w[i + L] = x as u64;
-            high = (x >> 64) as u64;
-        }
-        w[2 * L] += high;
-        out.copy_from_slice(&w[L..2 * L]);
-        if w[2 * L] != 0 || ge(out, n) {
-            sub(out, n);
+    /// The same key on the portable arithmetic only (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn portable(&self) -> PublicOp {
+        PublicOp {
+            #[cfg(target_arch = "x86_64")]
+            fast: None,
+            ..self.clone()
         }
     }
 
     /// `s^e mod n` as `k` big-endian bytes (`s` < n, checked by the caller).
     fn public(&self, s: &[u8]) -> Vec<u8> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.fast {
+            let l = self.n.len();
+            return be_from_limbs(&f.public(&limbs_from_be(s, l), l), self.k);
+        }
         match self.n.len() {
             32 => self.public_in::<32>(s),
             48 => self.public_in::<48>(s),
@@ -212,29 +137,34 @@ impl PublicOp {
     }
 
     fn public_in<const L: usize>(&self, s: &[u8]) -> Vec<u8> {
-        let mut t = vec![0u64; L + 2];
-        let mut w = vec![0u64; 2 * L + 1];
-        let (mut x, mut acc, mut tmp) = (vec![0u64; L], vec![0u64; L], vec![0u64; L]);
-        let plain = limbs_from_be(s, L);
-        self.mont_mul::<L>(&plain, &self.rr, &mut t, &mut x);
-        acc.copy_from_slice(&x);
+        let (Some(n), Some(rr)) = (self.n.first_chunk::<L>(), self.rr.first_chunk::<L>()) else {
+            return Vec::new(); // a length from SIZES: not reached
+        };
+        let mut plain = [0u64; L];
+        for (i, byte) in s.iter().rev().enumerate().take(8 * L) {
+            plain[i / 8] |= (*byte as u64) << (8 * (i % 8));
+        }
+        let mut x = [0u64; L];
+        mont_mul(n, self.n0, &plain, rr, &mut x);
+        let mut acc = x;
+        let mut tmp = [0u64; L];
         for i in (0..63 - self.e.leading_zeros()).rev() {
-            self.mont_sqr::<L>(&acc, &mut w, &mut tmp);
-            std::mem::swap(&mut acc, &mut tmp);
+            mont_sqr(n, self.n0, &acc, &mut tmp);
+            acc = tmp;
             if (self.e >> i) & 1 == 1 {
                 if i == 0 {
                     // The last multiplication by s itself (not in Montgomery
                     // form) leaves the Montgomery form: s^(e−1)·R · s · R⁻¹.
-                    self.mont_mul::<L>(&acc, &plain, &mut t, &mut tmp);
+                    mont_mul(n, self.n0, &acc, &plain, &mut tmp);
                     return be_from_limbs(&tmp, self.k);
                 }
-                self.mont_mul::<L>(&acc, &x, &mut t, &mut tmp);
-                std::mem::swap(&mut acc, &mut tmp);
+                mont_mul(n, self.n0, &acc, &x, &mut tmp);
+                acc = tmp;
             }
         }
-        let mut one = vec![0u64; L];
+        let mut one = [0u64; L];
         one[0] = 1;
-        self.mont_mul::<L>(&acc, &one, &mut t, &mut tmp);
+        mont_mul(n, self.n0, &acc, &one, &mut tmp);
         be_from_limbs(&tmp, self.k)
     }
 
@@ -294,6 +224,111 @@ impl PublicOp {
     }
 }
 
+/// 2^k mod n (n odd, little-endian limbs), by doubling 1 k times: R² for
+/// the Montgomery form, once per key.
+fn pow2_mod(n: &[u64], k: usize) -> Vec<u64> {
+    let mut r = vec![0u64; n.len()];
+    r[0] = 1;
+    for _ in 0..k {
+        let mut carry = 0u64;
+        for x in r.iter_mut() {
+            let top = *x >> 63;
+            *x = (*x << 1) | carry;
+            carry = top;
+        }
+        if carry == 1 || ge(&r, n) {
+            sub(&mut r, n);
+        }
+    }
+    r
+}
+
+/// acc += a·b, the carry out of the 128-bit accumulator into `top`.
+#[inline(always)]
+fn mac(acc: &mut u128, top: &mut u64, a: u64, b: u64) {
+    let (sum, carry) = acc.overflowing_add(a as u128 * b as u128);
+    *acc = sum;
+    *top += carry as u64;
+}
+
+/// Moves the accumulator one limb on: its low limb is done.
+#[inline(always)]
+fn shift(acc: &mut u128, top: &mut u64) {
+    *acc = (*acc >> 64) | ((*top as u128) << 64);
+    *top = 0;
+}
+
+/// out = a·b·R⁻¹ mod n, product scanning (Koç's FIPS): each limb of the
+/// result is the sum of its column's products in one 192-bit accumulator,
+/// so the products are independent of each other and only the accumulator
+/// carries — about a fifth faster than row-by-row (CIOS), whose every limb
+/// waits for the carry of the one before.
+fn mont_mul<const L: usize>(n: &[u64; L], n0: u64, a: &[u64; L], b: &[u64; L], out: &mut [u64; L]) {
+    let mut m = [0u64; L];
+    let (mut acc, mut top) = (0u128, 0u64);
+    for i in 0..L {
+        for j in 0..i {
+            mac(&mut acc, &mut top, a[j], b[i - j]);
+            mac(&mut acc, &mut top, m[j], n[i - j]);
+        }
+        mac(&mut acc, &mut top, a[i], b[0]);
+        // m[i] makes this column's low limb zero.
+        m[i] = (acc as u64).wrapping_mul(n0);
+        mac(&mut acc, &mut top, m[i], n[0]);
+        shift(&mut acc, &mut top);
+    }
+    for i in L..2 * L {
+        for j in i - L + 1..L {
+            mac(&mut acc, &mut top, a[j], b[i - j]);
+            mac(&mut acc, &mut top, m[j], n[i - j]);
+        }
+        out[i - L] = acc as u64;
+        shift(&mut acc, &mut top);
+    }
+    if acc != 0 || ge(out, n) {
+        sub(out, n);
+    }
+}
+
+/// out = a²·R⁻¹ mod n: as [`mont_mul`], with each column's cross products
+/// a[j]·a[i−j] (j < i−j) taken once and doubled.
+fn mont_sqr<const L: usize>(n: &[u64; L], n0: u64, a: &[u64; L], out: &mut [u64; L]) {
+    let mut m = [0u64; L];
+    let (mut acc, mut top) = (0u128, 0u64);
+    for i in 0..2 * L {
+        let (mut sq, mut sq_top) = (0u128, 0u64);
+        let mut j = (i + 1).saturating_sub(L);
+        while j < i - j {
+            mac(&mut sq, &mut sq_top, a[j], a[i - j]);
+            j += 1;
+        }
+        sq_top = (sq_top << 1) | (sq >> 127) as u64;
+        sq <<= 1;
+        if j == i - j {
+            mac(&mut sq, &mut sq_top, a[j], a[j]);
+        }
+        let (sum, carry) = acc.overflowing_add(sq);
+        acc = sum;
+        top += sq_top + carry as u64;
+        if i < L {
+            for j in 0..i {
+                mac(&mut acc, &mut top, m[j], n[i - j]);
+            }
+            m[i] = (acc as u64).wrapping_mul(n0);
+            mac(&mut acc, &mut top, m[i], n[0]);
+        } else {
+            for j in i - L + 1..L {
+                mac(&mut acc, &mut top, m[j], n[i - j]);
+            }
+            out[i - L] = acc as u64;
+        }
+        shift(&mut acc, &mut top);
+    }
+    if acc != 0 || ge(out, n) {
+        sub(out, n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,9 +347,8 @@ mod tests {
         n[0] |= 0x80;
         n[255] |= 1;
         let op = PublicOp::new(&n, &[1, 0, 1]).unwrap();
-        let l = op.n.len();
-        let (mut t, mut w) = (vec![0u64; l + 2], vec![0u64; 2 * l + 1]);
-        let (mut a, mut b) = (vec![0u64; l], vec![0u64; l]);
+        let n32: [u64; 32] = op.n.clone().try_into().unwrap();
+        let (mut a, mut b) = ([0u64; 32], [0u64; 32]);
         for k in 0..50u8 {
             let mut v = Vec::new();
             let mut s = [k; 48];
@@ -329,10 +363,72 @@ mod tests {
                 v.iter_mut().for_each(|x| *x = 0xff);
                 v[0] = n[0] - 1; // large
             }
-            let x = limbs_from_be(&v, l);
-            op.mont_mul::<32>(&x, &x, &mut t, &mut a);
-            op.mont_sqr::<32>(&x, &mut w, &mut b);
+            let x: [u64; 32] = limbs_from_be(&v, 32).try_into().unwrap();
+            mont_mul(&n32, op.n0, &x, &x, &mut a);
+            mont_sqr(&n32, op.n0, &x, &mut b);
             assert_eq!(a, b, "{k}");
+        }
+    }
+
+    /// Bytes from a SHA-384 chain: `len` of them, from `seed`.
+    fn chain(seed: u8, len: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut s = [seed; 48];
+        while v.len() < len {
+            let d = Sha384::digest(s);
+            s.copy_from_slice(&d);
+            v.extend_from_slice(&s);
+        }
+        v.truncate(len);
+        v
+    }
+
+    #[test]
+    fn the_ifma_arithmetic_agrees_with_the_portable_on_every_size() {
+        // Moduli of 2,048 to 8,192 bits (every size the IFMA code has, and
+        // sizes just past each), values from 0 to n − 1, e from 3 to 2^64−1.
+        let mut checked = 0;
+        for (bits, e) in [
+            (2048usize, &[1u8, 0, 1][..]),
+            (2049, &[3]),
+            (2078, &[1, 0, 1]),
+            (2079, &[1, 0, 1]),
+            (3072, &[1, 0, 1]),
+            (4096, &[0xff; 8]),
+            (4160, &[1, 0, 1]),
+            (6000, &[1, 0, 1]),
+            (8192, &[1, 0, 1]),
+        ] {
+            let mut n = chain(bits as u8, bits.div_ceil(8));
+            let top = bits % 8;
+            n[0] &= if top == 0 { 0xff } else { (1u8 << top) - 1 };
+            n[0] |= if top == 0 { 0x80 } else { 1 << (top - 1) };
+            *n.last_mut().unwrap() |= 1;
+            let op = PublicOp::new(&n, e).unwrap();
+            assert_eq!(op.bits, bits);
+            let portable = op.portable();
+            if op.arithmetic() == portable.arithmetic() {
+                continue; // this CPU has no IFMA: one arithmetic only
+            }
+            let k = n.len();
+            let mut values = vec![vec![0u8; k], n.clone(), n.clone()];
+            values[1][k - 1] -= 1; // n − 1
+            values[2][k - 1] = 0; // n's top bytes, then 0: large, below n
+            let mut one = vec![0u8; k];
+            one[k - 1] = 1;
+            values.push(one);
+            for seed in 0..40u8 {
+                let mut v = chain(seed, k);
+                v[0] = v[0].min(n[0].saturating_sub(1)); // below n
+                values.push(v);
+            }
+            for v in &values {
+                assert_eq!(op.public(v), portable.public(v), "{bits} bits");
+                checked += 1;
+            }
+        }
+        if checked == 0 {
+            eprintln!("no AVX-512 IFMA on this CPU: the portable arithmetic alone");
         }
     }
 

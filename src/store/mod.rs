@@ -266,6 +266,7 @@ impl Store {
         let writer = Writer {
             conn,
             logs: HashMap::new(),
+            paper_only: HashMap::new(),
             disk: disk.clone(),
         };
         std::thread::Builder::new()

@@ -34,6 +34,11 @@ impl DiskHealth {
 pub struct Writer {
     pub(super) conn: Connection,
     pub(super) logs: HashMap<i64, VoteLog>,
+    /// Whether each round takes paper only, as read since the last write
+    /// job (only a write job can switch a round to paper). Read from the
+    /// wide `rounds` row once, not once a ballot: its mode sits after the
+    /// manifest, on the row's last overflow page.
+    pub(super) paper_only: HashMap<i64, bool>,
     pub(super) disk: Arc<DiskHealth>,
 }
 
@@ -59,6 +64,7 @@ impl Writer {
                         // Keep the order: ballots before this job are committed first.
                         self.commit_ballots(std::mem::take(&mut ballots));
                         f(&mut self);
+                        self.paper_only.clear();
                     }
                 }
             }
@@ -105,12 +111,13 @@ impl Writer {
         let mut replies = Vec::with_capacity(ballots.len());
         let mut touched = vec![];
         let before = self.conn.total_changes();
-        let logs = &mut self.logs;
+        let (logs, paper_only) = (&mut self.logs, &mut self.paper_only);
         let outcome = (|| -> Result<(), StoreError> {
             // A deferred transaction on the writer's own connection.
             let tx = self.conn.unchecked_transaction()?;
             for (round_id, ballot, reply) in ballots {
-                let r = Writer::append_one(logs, &tx, round_id, &ballot);
+                let r = Writer::tablet_allowed(logs, paper_only, &tx, round_id, &ballot)
+                    .and_then(|()| Writer::append_one(logs, &tx, round_id, &ballot));
                 if r.is_ok() {
                     touched.push(round_id);
                 }
@@ -145,6 +152,57 @@ impl Writer {
         }
     }
 
+    /// A tablet ballot is refused when its credential was printed on paper,
+    /// and after the round went over to paper (but for a retry of a ballot
+    /// already in, which gets its receipt again in `append_one`).
+    fn tablet_allowed(
+        logs: &mut HashMap<i64, VoteLog>,
+        paper_only: &mut HashMap<i64, bool>,
+        tx: &Transaction,
+        round_id: i64,
+        ballot: &Ballot,
+    ) -> Result<(), SubmitError> {
+        if ballot.channel != Channel::Tablet {
+            return Ok(());
+        }
+        let storage = |e: StoreError| SubmitError::storage(&e);
+        let Some(log) = Writer::log_for(logs, tx, round_id).map_err(storage)? else {
+            return Err(SubmitError::NotOpen);
+        };
+        let printed: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM paper_ballots WHERE round_id = ?1 AND commitment = ?2)",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![round_id, ballot.credential.to_hex()], |r| r.get(0))
+            })
+            .map_err(|e| storage(e.into()))?;
+        if printed {
+            return Err(SubmitError::PaperCredential);
+        }
+        let only = match paper_only.get(&round_id) {
+            Some(p) => *p,
+            None => {
+                let p: bool = tx
+                    .prepare_cached("SELECT mode = 'paper' FROM rounds WHERE id = ?1")
+                    .and_then(|mut st| st.query_row(params![round_id], |r| r.get(0)))
+                    .optional()
+                    .map_err(|e| storage(e.into()))?
+                    .unwrap_or(false);
+                paper_only.insert(round_id, p);
+                p
+            }
+        };
+        if !only {
+            return Ok(());
+        }
+        if matches!(log.prepare(ballot), Err(BallotError::CredentialUsed)) {
+            Ok(())
+        } else {
+            Err(SubmitError::PaperOnly)
+        }
+    }
+
     pub(super) fn append_one(
         logs: &mut HashMap<i64, VoteLog>,
         tx: &Transaction,
@@ -155,28 +213,6 @@ impl Writer {
         let Some(log) = Writer::log_for(logs, tx, round_id).map_err(storage)? else {
             return Err(SubmitError::NotOpen);
         };
-        if ballot.channel == Channel::Tablet {
-            // One cached statement: is the round paper-only, is this a printed credential.
-            let (paper_only, printed): (bool, bool) = tx
-                .prepare_cached(
-                    "SELECT r.mode = 'paper', EXISTS (SELECT 1 FROM paper_ballots p
-                     WHERE p.round_id = r.id AND p.commitment = ?2) FROM rounds r WHERE r.id = ?1",
-                )
-                .and_then(|mut st| {
-                    st.query_row(params![round_id, ballot.credential.to_hex()], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                })
-                .map_err(|e| storage(e.into()))?;
-            if printed {
-                return Err(SubmitError::PaperCredential);
-            }
-            // After the switch only a retry of a ballot already in (which gets
-            // its receipt again, below) is taken from a tablet.
-            if paper_only && !matches!(log.prepare(ballot), Err(BallotError::CredentialUsed)) {
-                return Err(SubmitError::PaperOnly);
-            }
-        }
         match log.prepare(ballot) {
             Ok(entry) => {
                 let json = to_canonical_string(&entry);
