@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+#[path = "common/openssl.rs"]
+mod openssl;
+use openssl::openssl_rsa2048_verify_rate;
+
 /// Runs a command under python3's `resource` module, which reports the
 /// child's own wall time and peak RSS exactly (no sampling).
 fn measure(cmd: &[&str]) -> (f64, u64) {
@@ -149,20 +153,7 @@ fn v2(dir: &Path, bin: &str) {
     let tablets = ballots - ballots / 10; // every 10th ballot is on paper
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // openssl's own RSA-2048 verification rate, one core.
-    let out = Command::new("openssl")
-        .args(["speed", "-seconds", "2", "rsa2048"])
-        .output()
-        .expect("openssl speed");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rate: f64 = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("rsa") && l.contains("2048"))
-        .and_then(|l| {
-            l.split_whitespace()
-                .rev()
-                .find_map(|w| w.parse::<f64>().ok())
-        })
-        .expect("openssl speed prints sign/s and verify/s");
+    let rate = openssl_rsa2048_verify_rate().expect("openssl speed prints sign/s and verify/s");
     let floor = tablets as f64 / (rate * cores as f64);
     let (verify, kib) = best_of(
         3,

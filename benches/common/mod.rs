@@ -3,6 +3,8 @@
 //! dropped, its peak memory, a staff login.
 #![allow(dead_code)] // each bench uses what it needs
 
+pub mod openssl;
+
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

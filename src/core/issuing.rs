@@ -173,7 +173,7 @@ impl IssuerSignature {
         Ok(IssuerSignature(out))
     }
     pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
+        super::canon::encode_hex(&self.0)
     }
 }
 

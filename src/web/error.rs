@@ -118,6 +118,10 @@ pub fn no_duplicate_keys(bytes: &[u8]) -> Result<(), serde_json::Error> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     no_duplicate_keys(bytes)
         .map_err(|e| Error::bad(format!("请求内容有误：{}", reason_zh(&e.to_string()))))?;
+    // The plain parse first; only a refused body is parsed again to say where.
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(
         |e| {
             let path = e.path().to_string();
