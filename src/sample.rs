@@ -587,10 +587,56 @@ pub fn hotline_corpus(n: usize, seed: u64) -> (Vec<crate::upstream::hot::Ask>, V
         "反映快递丢件",
         "咨询房屋产权证办理",
     ];
-    let mut rng = Rng(seed);
-    // Zipf-like sizes: topic k's share ∝ 1/(k+1)^0.9.
-    let weights: Vec<f64> = (0..TOPICS.len())
-        .map(|k| 1.0 / ((k + 1) as f64).powf(0.9))
+    let hand = Hand {
+        openings: OPENINGS,
+        closings: CLOSINGS,
+        towns: TOWNS,
+        places: PLACES,
+        roads: &ROADS,
+        noise: NOISE,
+        both: &["；另外"],
+        at: |way, town, place, road| match way {
+            0 => format!("{town}{place}"),
+            1 => format!("{town}{road}附近"),
+            _ => format!("{place}{road}"),
+        },
+        topics: TOPICS.len(),
+        zipf: 0.9,
+    };
+    calls(n, Rng(seed), &hand, |rng, k| {
+        TOPICS[k][rng.pick(TOPICS[k].len())].to_string()
+    })
+}
+
+/// What a hand's calls are made of around what they ask.
+struct Hand {
+    openings: &'static [&'static str],
+    closings: &'static [&'static str],
+    towns: &'static [&'static str],
+    places: &'static [&'static str],
+    roads: &'static [&'static str],
+    noise: &'static [&'static str],
+    /// How a call about two things joins them (one picked if several).
+    both: &'static [&'static str],
+    /// Where a call is from, three ways (of town, place and road).
+    at: fn(usize, &str, &str, &str) -> String,
+    topics: usize,
+    /// Topic k's share ∝ 1/(k+1)^zipf.
+    zipf: f64,
+}
+
+/// `n` calls in `hand`: 5% about nothing in particular, the rest each
+/// about a topic (`say` words it), 8% of those about a second one too
+/// (counted for the first). Returns the calls and each one's topic
+/// (`usize::MAX` for none).
+fn calls(
+    n: usize,
+    mut rng: Rng,
+    hand: &Hand,
+    say: impl Fn(&mut Rng, usize) -> String,
+) -> (Vec<crate::upstream::hot::Ask>, Vec<usize>) {
+    let weights: Vec<f64> = (0..hand.topics)
+        .map(|k| 1.0 / ((k + 1) as f64).powf(hand.zipf))
         .collect();
     let total: f64 = weights.iter().sum();
     let pick_topic = |r: f64| {
@@ -601,39 +647,36 @@ pub fn hotline_corpus(n: usize, seed: u64) -> (Vec<crate::upstream::hot::Ask>, V
                 return k;
             }
         }
-        TOPICS.len() - 1
+        hand.topics - 1
+    };
+    let pick = |rng: &mut Rng, from: &'static [&'static str]| match from.len() {
+        1 => from[0],
+        len => from[rng.pick(len)],
     };
     let mut asks = vec![];
     let mut truth = vec![];
     for id in 0..n {
         let r = rng.unit();
-        let town = TOWNS[rng.pick(TOWNS.len())];
-        let place = PLACES[rng.pick(PLACES.len())];
-        let road = ROADS[rng.pick(ROADS.len())];
+        let town = pick(&mut rng, hand.towns);
+        let place = pick(&mut rng, hand.places);
+        let road = pick(&mut rng, hand.roads);
         let (body, topic) = if r < 0.05 {
-            (NOISE[rng.pick(NOISE.len())].to_string(), usize::MAX)
+            (pick(&mut rng, hand.noise).to_string(), usize::MAX)
         } else {
             let k = pick_topic(rng.unit());
-            let mut body = TOPICS[k][rng.pick(TOPICS[k].len())].to_string();
+            let mut body = say(&mut rng, k);
             if rng.unit() < 0.08 {
-                // A call about two things: it counts for the first.
                 let other = pick_topic(rng.unit());
-                body = format!(
-                    "{body}；另外{}",
-                    TOPICS[other][rng.pick(TOPICS[other].len())]
-                );
+                let join = pick(&mut rng, hand.both);
+                body = format!("{body}{join}{}", say(&mut rng, other));
             }
             (body, k)
         };
-        let at = match rng.pick(3) {
-            0 => format!("{town}{place}"),
-            1 => format!("{town}{road}附近"),
-            _ => format!("{place}{road}"),
-        };
+        let at = (hand.at)(rng.pick(3), town, place, road);
         let text = format!(
             "{}{at}{body}{}",
-            OPENINGS[rng.pick(OPENINGS.len())],
-            CLOSINGS[rng.pick(CLOSINGS.len())]
+            pick(&mut rng, hand.openings),
+            pick(&mut rng, hand.closings)
         );
         asks.push(crate::upstream::hot::Ask {
             id: id as i64,
@@ -644,6 +687,185 @@ pub fn hotline_corpus(n: usize, seed: u64) -> (Vec<crate::upstream::hot::Ask>, V
         truth.push(topic);
     }
     (asks, truth)
+}
+
+/// Hotline calls in another hand than [`hotline_corpus`]: each call's
+/// wording is put together from its topic's subjects, problems and wishes,
+/// the problems often the same words across topics (老化, 损坏, 不及时,
+/// 没人管), other formulas and places, and a call about two things said
+/// with or without a word that says so. For checking the grouping on
+/// wordings it was not written against.
+pub fn hotline_corpus_composed(
+    n: usize,
+    seed: u64,
+) -> (Vec<crate::upstream::hot::Ask>, Vec<usize>) {
+    type Topic = (
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+    const TOPICS: &[Topic] = &[
+        (
+            &["暖气", "供暖", "暖气片"],
+            &["不热", "温度不够", "时冷时热", "温度达不到标准"],
+            &["屋里只有十几度", "老人孩子受冻", "请供热公司上门检修"],
+        ),
+        (
+            &["路灯", "街灯", "照明灯"],
+            &["不亮", "损坏", "线路老化", "晚上经常灭"],
+            &["夜里出门看不清路", "请尽快维修", "存在安全隐患"],
+        ),
+        (
+            &["公交车", "公交线路", "公交站"],
+            &["班次太少", "太远", "停运了", "末班车太早"],
+            &["上班出行不方便", "请增加班次", "老人看病坐车难"],
+        ),
+        (
+            &["垃圾", "垃圾桶", "垃圾箱"],
+            &["清运不及时", "堆放多日", "满了没人管", "损坏"],
+            &["气味难闻", "招苍蝇蚊子", "请环卫部门清理"],
+        ),
+        (
+            &["自来水", "供水管网", "水管"],
+            &["水压低", "经常停水", "水质浑浊", "老化漏水"],
+            &["楼上用不上水", "做饭洗衣都困难", "请自来水公司检修"],
+        ),
+        (
+            &["停车位", "停车场", "车位"],
+            &["太少", "被占用", "收费高", "乱收费"],
+            &["车辆乱停乱放", "下班回家找不到地方停车", "请规划建设"],
+        ),
+        (
+            &["幼儿园", "托儿所"],
+            &["太少", "学位紧张", "收费高", "太远"],
+            &["孩子入园难", "接送孩子不方便", "请增建公办园"],
+        ),
+        (
+            &["卫生室", "社区医院", "卫生院"],
+            &["缺医少药", "没有医生", "设备老化", "太远"],
+            &["老人看病难", "小病也要进城看", "请配备医生"],
+        ),
+        (
+            &["下水道", "污水管", "化粪池"],
+            &["堵塞", "冒水", "满溢", "老化破裂"],
+            &["污水流到路上", "臭气熏天", "请市政部门疏通"],
+        ),
+        (
+            &["电梯"],
+            &["经常故障", "困人", "维修不及时", "年久老化"],
+            &["老人上下楼困难", "请物业维修", "希望加装电梯"],
+        ),
+        (
+            &["手机信号", "宽带", "网络"],
+            &["信号差", "不通", "经常断", "太慢"],
+            &["打电话听不清", "孩子上网课困难", "请运营商建基站"],
+        ),
+        (
+            &["噪音", "噪声"],
+            &["扰民", "太大", "夜间不停"],
+            &["晚上睡不着觉", "影响老人孩子休息", "请执法部门查处"],
+        ),
+        (
+            &["物业", "物业公司"],
+            &["不作为", "乱收费", "没人管", "服务差"],
+            &["小区卫生脏乱", "请更换物业", "业主意见很大"],
+        ),
+        (
+            &["流浪狗", "野狗"],
+            &["成群", "咬人", "到处乱窜"],
+            &["孩子不敢出门", "晚上出门害怕", "请有关部门收容"],
+        ),
+        (
+            &["菜市场", "农贸市场"],
+            &["太远", "太少", "脏乱差"],
+            &["买菜不方便", "老人买菜要坐车", "请建设便民市场"],
+        ),
+        (
+            &["公共厕所", "公厕"],
+            &["太少", "脏乱差", "没人打扫", "锁门"],
+            &["出门如厕难", "气味难闻", "请增建公厕"],
+        ),
+        (
+            &["健身器材", "健身场地"],
+            &["损坏", "太少", "老化"],
+            &["居民没处锻炼", "请更换器材", "存在安全隐患"],
+        ),
+        (
+            &["燃气", "天然气", "燃气管道"],
+            &["没有通", "老化漏气", "收费高", "入户费太贵"],
+            &["冬天只能烧煤", "存在安全隐患", "请燃气公司解决"],
+        ),
+        (
+            &["屋顶", "房顶", "楼顶"],
+            &["漏雨", "漏水", "防水层破损"],
+            &["墙面发霉", "一下雨屋里就湿", "请维修防水"],
+        ),
+        (
+            &["道路", "路面", "村道"],
+            &["坑洼不平", "破损", "没有硬化", "积水"],
+            &["雨天出行难", "车辆通行困难", "请修路"],
+        ),
+    ];
+    const OPENINGS: &[&str] = &[
+        "来电人称：",
+        "市民通过12345热线反映：",
+        "诉求人表示，",
+        "工单内容：",
+        "来电人反映称：",
+    ];
+    const CLOSINGS: &[&str] = &[
+        "，请尽快解决。",
+        "，望予以答复。",
+        "，要求相关部门给予解决。",
+        "。",
+        "，此前已反映过，仍未解决。",
+    ];
+    const TOWNS: &[&str] = &["石拐街道", "大发街道", "五当召镇", "吉忽伦图苏木"];
+    const PLACES: &[&str] = &[
+        "东风社区",
+        "红旗小区",
+        "新村嘎查",
+        "阳光花园",
+        "矿务局家属院",
+        "河东村",
+    ];
+    const ROADS: &[&str] = &["建设路", "矿区大街", "友谊巷", "石拐大街"];
+    const NOISE: &[&str] = &[
+        "咨询公积金提取条件",
+        "询问医保报销比例",
+        "咨询不动产登记需要的材料",
+        "查询交通违章处理流程",
+        "反映某商场退货难",
+    ];
+    const BOTH: &[&str] = &["；另外", "；此外，", "，同时反映", "；"];
+    let hand = Hand {
+        openings: OPENINGS,
+        closings: CLOSINGS,
+        towns: TOWNS,
+        places: PLACES,
+        roads: ROADS,
+        noise: NOISE,
+        both: BOTH,
+        at: |way, town, place, road| match way {
+            0 => format!("{town}{place}"),
+            1 => format!("{road}{place}"),
+            _ => format!("{town}{road}"),
+        },
+        topics: TOPICS.len(),
+        zipf: 0.8,
+    };
+    calls(n, Rng(seed ^ 0x9e37_79b9_7f4a_7c15), &hand, |rng, k| {
+        let (subjects, problems, wishes) = TOPICS[k];
+        let mut s = format!(
+            "{}{}",
+            subjects[rng.pick(subjects.len())],
+            problems[rng.pick(problems.len())]
+        );
+        if rng.unit() < 0.6 {
+            s = format!("{s}，{}", wishes[rng.pick(wishes.len())]);
+        }
+        s
+    })
 }
 
 #[cfg(test)]

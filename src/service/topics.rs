@@ -40,7 +40,7 @@ pub struct MergeTopicsReq {
     /// The topics that become part of this one.
     #[serde(default)]
     pub from: Vec<i64>,
-    /// Calls in no topic yet that join it (a group not yet named).
+    /// Calls that join it (a group not yet named, say).
     #[serde(default)]
     pub ids: Vec<i64>,
 }

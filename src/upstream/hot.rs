@@ -1,8 +1,8 @@
 //! 热点难点: groups similar suggestions so staff see what many people ask
 //! for. Chinese word segmentation (jieba), stop words and place names out,
 //! words weighted by rarity; asks join the group they are most like (one
-//! group per wording), then the wordings of one topic are joined by the
-//! communities of the groups' similarity graph ([`hot_topics`]).
+//! group per wording), then the wordings of one topic are joined by
+//! average linkage ([`hot_topics`]).
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -73,6 +73,13 @@ const STOP: &[&str] = &[
     "协调",
     "要求",
     "咨询",
+    "另外",
+    "此外",
+    "通过",
+    "内容",
+    "人称",
+    "此前",
+    "给予",
     "投诉",
     "表示",
     "此事",
@@ -173,6 +180,38 @@ fn is_place(w: &str, places: &HashSet<String>) -> bool {
         || ["苏木", "嘎查", "社区", "街道", "镇", "村"].contains(&w)
 }
 
+/// Words that begin another matter in a call's summary (…；另外…).
+const ANOTHER: &[&str] = &[
+    "另外",
+    "此外",
+    "同时反映",
+    "还反映",
+    "另反映",
+    "另：",
+    "另，",
+];
+
+/// The matters a call's text is about: the text cut before each
+/// [`ANOTHER`].
+fn matters(text: &str) -> Vec<&str> {
+    let mut cuts: Vec<usize> = ANOTHER
+        .iter()
+        .flat_map(|m| text.match_indices(m).map(|(at, _)| at))
+        .filter(|&at| at > 0)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = vec![];
+    let mut from = 0;
+    for at in cuts.into_iter().chain([text.len()]) {
+        if at > from {
+            out.push(&text[from..at]);
+            from = at;
+        }
+    }
+    out
+}
+
 /// The words of an ask that can say what it is about: [`words`], less the
 /// name before a 路, 街 or 巷 (a road's name, however jieba cut it).
 fn ask_words(text: &str) -> Vec<String> {
@@ -183,7 +222,11 @@ fn ask_words(text: &str) -> Vec<String> {
         .collect();
     let mut road_names: HashSet<&str> = HashSet::new();
     for pair in tokens.windows(2) {
-        if ["路", "街", "大街", "巷"].contains(&pair[1]) {
+        // 友谊巷 cut 友谊/巷, or 友谊/巷路 in 友谊巷路面积水.
+        if ["路", "街", "大街", "巷"].contains(&pair[1])
+            || pair[1].starts_with('巷')
+            || pair[1].starts_with('街')
+        {
             road_names.insert(pair[0]);
         }
     }
@@ -197,9 +240,11 @@ fn ask_words(text: &str) -> Vec<String> {
 }
 
 /// Groups asks by what they ask for, not where they come from or how the
-/// hotline words them: place names (the asks' own 苏木镇 and 嘎查村社区,
-/// and roads) and the words common to most asks are left out, the rest
-/// weighted by rarity (IDF); an ask joins the group it is most like (cosine
+/// hotline words them: a call about two things (…；另外…) is grouped by
+/// each and counts for both ([`matters`]); place names (the asks' own 苏木镇
+/// and 嘎查村社区, and roads) and the words common to most asks are left
+/// out, the rest counted also by their pieces and characters and weighted
+/// by rarity (IDF); an ask joins the group it is most like (cosine
 /// of weights, candidates found through the groups' words), then every ask
 /// is placed once more in the group it is most like at the end. Those
 /// groups are wordings; the wordings of one topic are then joined
@@ -248,10 +293,17 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
         vocab.insert(w, k);
         k
     };
-    let docs: Vec<Vec<u32>> = asks
+    // A call about two things (…；另外…) is grouped by each of its matters
+    // and counts for both.
+    let units: Vec<(usize, &str)> = asks
         .iter()
-        .map(|a| {
-            let mut text = a.text.clone();
+        .enumerate()
+        .flat_map(|(i, a)| matters(&a.text).into_iter().map(move |t| (i, t)))
+        .collect();
+    let docs: Vec<Vec<u32>> = units
+        .iter()
+        .map(|(_, t)| {
+            let mut text = t.to_string();
             for n in &names {
                 if text.contains(n.as_str()) {
                     text = text.replace(n.as_str(), "，");
@@ -277,6 +329,11 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
                     } else {
                         vec![]
                     };
+                    // And by its characters: two wordings of one thing
+                    // often share no word but share characters (漏雨 and
+                    // 漏水, 屋顶 and 楼顶); characters common to most asks
+                    // weigh little, as words do.
+                    v.extend(chars.iter().filter(|c| !c.is_ascii()).map(char::to_string));
                     v.push(w);
                     v
                 })
@@ -322,6 +379,17 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
     let said: Vec<Vec<u32>> = docs
         .into_iter()
         .map(|d| d.into_iter().filter(|&w| idf(w).is_some()).collect())
+        .collect();
+    // How much a word tells in a wording's profile: the square root of its
+    // rarity (a big topic's subject is common, a wording's own words rare;
+    // the root keeps the first from vanishing behind the second), a
+    // character less than a word.
+    let overall: Vec<f64> = df.iter().map(|&f| f as f64 / n).collect();
+    let telling: Vec<f64> = (0..spelled.len() as u32)
+        .map(|w| {
+            let single = spelled[w as usize].chars().count() == 1;
+            idf(w).unwrap_or(0.0).sqrt() * if single { CHARACTER } else { 1.0 }
+        })
         .collect();
     drop(df);
 
@@ -400,28 +468,45 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
     // The phrasings of one topic are groups of their own so far (暖气不热，
     // 室温只有十几度 / 暖气温度不达标，屋里太冷): groups are joined by the
     // communities of their similarity graph.
-    let topics = join_phrasings(&placed, &said);
+    let topics = join_phrasings(&placed, &said, &telling);
     let mut out: Vec<HotTopic> = topics
         .into_iter()
+        .map(|(_, parts)| {
+            let mut members: Vec<usize> = parts.iter().map(|&u| units[u].0).collect();
+            members.dedup();
+            (parts, members)
+        })
         .filter(|(_, m)| m.len() >= 2)
-        .map(|(gs, members)| {
-            // Its words: the heaviest in the groups' sums, whole words only
-            // (a piece of a heavier word, 务站 of 服务站, says nothing more).
-            let mut sum: std::collections::HashMap<u32, f64> = Default::default();
-            for &g in &gs {
-                let norm = groups[g].norm2.sqrt().max(f64::MIN_POSITIVE);
-                for (w, x) in &groups[g].sum {
-                    *sum.entry(*w).or_default() += x / norm * placed[g].len() as f64;
+        .map(|(parts, members)| {
+            // Its words: those far more common in it than in all asks,
+            // the more of its asks use one the better (share × log of the
+            // lift: 路灯, in every wording of the lamps, before 好久没人修,
+            // in one), whole words only (not the characters they are also
+            // counted by; a piece of a longer word about as telling, 务站
+            // of 服务站, says nothing more, but 暖气 says more than 暖气片).
+            let mut count: std::collections::HashMap<u32, usize> = Default::default();
+            for &u in &parts {
+                for &w in &said[u] {
+                    *count.entry(w).or_default() += 1;
                 }
             }
-            let mut kw: Vec<(&String, f64)> = sum
+            let size = parts.len().max(1) as f64;
+            let mut kw: Vec<(&String, f64)> = count
                 .iter()
-                .map(|(w, x)| (&spelled[*w as usize], *x))
+                .map(|(&w, &c)| {
+                    let share = c as f64 / size;
+                    let lift = share / overall[w as usize].max(f64::MIN_POSITIVE);
+                    (&spelled[w as usize], share * lift.ln())
+                })
+                .filter(|(w, x)| w.chars().count() >= 2 && *x > 0.0)
                 .collect();
             kw.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             kw.truncate(20);
-            let all: Vec<&String> = kw.iter().map(|(w, _)| *w).collect();
-            kw.retain(|(w, _)| !all.iter().any(|o| o != w && o.contains(w.as_str())));
+            let all = kw.clone();
+            kw.retain(|(w, x)| {
+                !all.iter()
+                    .any(|(o, y)| o != w && o.contains(w.as_str()) && *y >= x * 0.9)
+            });
             let mut towns = BTreeMap::new();
             for &i in &members {
                 *towns.entry(asks[i].town.clone()).or_default() += 1;
@@ -440,23 +525,35 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
     out
 }
 
-/// Share of a group's asks a word must be in to say what the group asks.
-const PROFILE: f64 = 0.5;
+/// Share of a group's asks a word must be in to count in its profile.
+const PROFILE: f64 = 0.1;
 /// Similarity of two groups' profiles below which they are not linked.
 const LINK: f64 = 0.1;
-/// Average link, over a topic's asks, at which a group joins it.
-const DENSITY: f64 = 0.12;
+/// Average link between the asks of two topics at which they are joined.
+const MERGE: f64 = 0.12;
+/// What a character counts in a profile against a word.
+const CHARACTER: f64 = 0.7;
 
 /// Joins the groups that are phrasings of one topic. Each group is seen by
-/// the words most of its asks use (the share of its asks with each word);
-/// two groups are linked by the cosine of those profiles; each group then
-/// moves to the community its links, weighted by the linked groups' asks,
-/// are densest to (the constant Potts model, local moves as in Louvain's
-/// first phase), so a group goes where most of its links go: 小区路灯坏了
-/// shares 小区 with 小区没有停车位 but 路灯 with three other groups, and
-/// stays with them. `said`: each ask's words; returns each topic's groups
-/// and asks (by position), asks sorted.
-fn join_phrasings(placed: &[Vec<usize>], said: &[Vec<u32>]) -> Vec<(Vec<usize>, Vec<usize>)> {
+/// its profile: for each word (and character) at least [`PROFILE`] of its
+/// asks use, that share times how telling the word is (`telling`: √IDF, a
+/// character less than a word). A profile holds more than the wording's
+/// own words: 下水道堵塞 and 化粪池满溢 are two wordings of one topic that
+/// share no word, but their groups share the problems and wishes their
+/// callers add (堵塞, 冒水, 臭气熏天…). Two groups are linked by the cosine
+/// of their profiles; then average linkage over asks: the two topics whose
+/// asks are most alike on average are joined, again and again, until no two
+/// are alike enough ([`MERGE`]). An average, not the strongest link: a
+/// wording that shares 老旧楼房 with one of 外墙脱落's wordings but 电梯 with
+/// all of 电梯's does not pull the two topics together, and a big topic
+/// does not swallow a small one for a weak link to part of it. `said`: each
+/// ask's words; returns each topic's groups and asks (by position), asks
+/// sorted.
+fn join_phrasings(
+    placed: &[Vec<usize>],
+    said: &[Vec<u32>],
+    telling: &[f64],
+) -> Vec<(Vec<usize>, Vec<usize>)> {
     use std::collections::HashMap;
     let live: Vec<usize> = (0..placed.len())
         .filter(|&g| placed[g].len() >= 2)
@@ -475,6 +572,7 @@ fn join_phrasings(placed: &[Vec<usize>], said: &[Vec<u32>]) -> Vec<(Vec<usize>, 
                 .into_iter()
                 .map(|(w, c)| (w, c as f64 / size))
                 .filter(|(_, f)| *f >= PROFILE)
+                .map(|(w, f)| (w, f * telling.get(w as usize).copied().unwrap_or(0.0)))
                 .collect();
             p.sort_by_key(|(w, _)| *w);
             let norm = p.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
@@ -489,7 +587,9 @@ fn join_phrasings(placed: &[Vec<usize>], said: &[Vec<u32>]) -> Vec<(Vec<usize>, 
             by_word.entry(*w).or_default().push(a);
         }
     }
-    let mut links: Vec<Vec<(usize, f64)>> = vec![vec![]; live.len()];
+    // Links, each as the sum over the two sides' asks (cosine × asks × asks).
+    let n: Vec<f64> = live.iter().map(|&g| placed[g].len() as f64).collect();
+    let mut sum: Vec<HashMap<usize, f64>> = vec![HashMap::new(); live.len()];
     for (a, p) in profiles.iter().enumerate() {
         let mut dot: HashMap<usize, f64> = HashMap::new();
         for (w, x) in p {
@@ -505,59 +605,75 @@ fn join_phrasings(placed: &[Vec<usize>], said: &[Vec<u32>]) -> Vec<(Vec<usize>, 
         }
         for (b, c) in dot {
             if c >= LINK {
-                links[a].push((b, c));
-                links[b].push((a, c));
+                sum[a].insert(b, c * n[a] * n[b]);
+                sum[b].insert(a, c * n[a] * n[b]);
             }
         }
     }
-    links.iter_mut().for_each(|l| l.sort_by_key(|(b, _)| *b));
-    // Local moves: each group to the community whose links to it, averaged
-    // over that community's asks, are strongest — if that average is above
-    // DENSITY (the constant Potts model over asks: unlike modularity it does
-    // not join two small topics for one weak link, and a small group of
-    // calls about two things cannot pull two big topics together) — until
-    // none moves.
-    let n: Vec<f64> = live.iter().map(|&g| placed[g].len() as f64).collect();
-    let mut community: Vec<usize> = (0..live.len()).collect();
-    let mut size = n.clone();
-    let mut order: Vec<usize> = (0..live.len()).collect();
-    order.sort_by_key(|&a| std::cmp::Reverse(placed[live[a]].len()));
-    for _ in 0..50 {
-        let mut moved = false;
-        for &a in &order {
-            let own = community[a];
-            size[own] -= n[a];
-            let mut to: HashMap<usize, f64> = HashMap::new();
-            for (b, c) in &links[a] {
-                *to.entry(community[*b]).or_default() += c * n[*b];
-            }
-            let gain = |c: usize, w: f64| w - DENSITY * size[c];
-            let mut best = (gain(own, to.get(&own).copied().unwrap_or(0.0)), own);
-            let mut options: Vec<(usize, f64)> = to.into_iter().collect();
-            options.sort_by_key(|(c, _)| *c);
-            for (c, w) in options {
-                let g = gain(c, w);
-                if g > best.0 + 1e-9 {
-                    best = (g, c);
-                }
-            }
-            community[a] = best.1;
-            size[best.1] += n[a];
-            moved |= best.1 != own;
+    // Average linkage, the most alike pair first (a heap of candidate
+    // pairs; a pair whose side has changed since it was pushed is stale).
+    #[derive(PartialEq)]
+    struct Pair(f64, usize, usize, u32, u32);
+    impl Eq for Pair {}
+    impl PartialOrd for Pair {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
         }
-        if !moved {
+    }
+    impl Ord for Pair {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.0
+                .total_cmp(&o.0)
+                .then_with(|| o.1.cmp(&self.1))
+                .then_with(|| o.2.cmp(&self.2))
+        }
+    }
+    let mut members: Vec<Vec<usize>> = (0..live.len()).map(|a| vec![a]).collect();
+    let mut size = n;
+    let mut version = vec![0u32; live.len()];
+    let mut alive = vec![true; live.len()];
+    let mut heap = std::collections::BinaryHeap::new();
+    for (a, links) in sum.iter().enumerate() {
+        for (&b, &s) in links {
+            if a < b {
+                heap.push(Pair(s / (size[a] * size[b]), a, b, 0, 0));
+            }
+        }
+    }
+    while let Some(Pair(average, a, b, va, vb)) = heap.pop() {
+        if average < MERGE {
             break;
         }
+        if !alive[a] || !alive[b] || version[a] != va || version[b] != vb {
+            continue;
+        }
+        // b into a; b's links become a's.
+        alive[b] = false;
+        let moved = std::mem::take(&mut members[b]);
+        members[a].extend(moved);
+        size[a] += size[b];
+        version[a] += 1;
+        let links = std::mem::take(&mut sum[b]);
+        sum[a].remove(&b);
+        for (c, s) in links {
+            if c != a {
+                *sum[a].entry(c).or_default() += s;
+                let x = sum[c].remove(&b).unwrap_or(0.0);
+                *sum[c].entry(a).or_default() += x;
+            }
+        }
+        let mut next: Vec<(usize, f64)> = sum[a].iter().map(|(&c, &s)| (c, s)).collect();
+        next.sort_by_key(|(c, _)| *c);
+        for (c, s) in next {
+            let (p, q) = if a < c { (a, c) } else { (c, a) };
+            heap.push(Pair(s / (size[a] * size[c]), p, q, version[p], version[q]));
+        }
     }
-    let mut topics: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-    for (a, &c) in community.iter().enumerate() {
-        let t = topics.entry(c).or_default();
-        t.0.push(live[a]);
-        t.1.extend(&placed[live[a]]);
-    }
-    topics
-        .into_values()
-        .map(|(gs, mut asks)| {
+    (0..live.len())
+        .filter(|&a| alive[a])
+        .map(|a| {
+            let gs: Vec<usize> = members[a].iter().map(|&x| live[x]).collect();
+            let mut asks: Vec<usize> = gs.iter().flat_map(|&g| placed[g].iter().copied()).collect();
             asks.sort_unstable();
             asks.dedup();
             (gs, asks)
@@ -638,82 +754,149 @@ mod tests {
     }
 
     #[test]
-    fn a_year_of_hotline_calls_groups_by_what_is_asked() {
-        // Six corpora (sizes and seeds); every topic of 1% or more must be
-        // found as a group in the year-sized ones, and in all six together
-        // at most one in twenty may be missed (two topics of the corpus
-        // share little but their subject with others: 电梯 / 老旧楼房).
-        let (mut checked, mut all_missed) = (0usize, vec![]);
-        for (n, seed) in [
-            (8_000, 1),
-            (3_000, 2),
-            (2_000, 3),
-            (30_000, 4),
-            (8_000, 5),
-            (8_000, 6),
-        ] {
-            let (asks, truth) = crate::sample::hotline_corpus(n, seed);
-            let topics = hot_topics(&asks, &crate::sample::ROADS);
-            let (purity, missed) = score(&topics, &truth);
-            let top: Vec<String> = topics
-                .iter()
-                .take(6)
-                .map(|t| format!("{} {:?}", t.count, t.keywords))
-                .collect();
-            println!(
-                "{n} calls: weighted purity {purity:.3}, {} groups; biggest: {top:?}",
-                topics.len()
+    fn a_call_about_two_things_is_cut_into_its_matters() {
+        assert_eq!(
+            matters("市民来电反映：小区暖气不热；另外路灯不亮，希望尽快处理。"),
+            vec![
+                "市民来电反映：小区暖气不热；",
+                "另外路灯不亮，希望尽快处理。"
+            ]
+        );
+        assert_eq!(
+            matters("垃圾清运不及时，同时反映此外公厕太少"),
+            vec!["垃圾清运不及时，", "同时反映", "此外公厕太少"]
+        );
+        // A marker at the very start cuts nothing off; no marker, one matter.
+        assert_eq!(matters("另外路灯不亮"), vec!["另外路灯不亮"]);
+        assert_eq!(matters("路灯不亮"), vec!["路灯不亮"]);
+        assert!(matters("").is_empty());
+    }
+
+    type Corpus = fn(usize, u64) -> (Vec<Ask>, Vec<usize>);
+
+    /// One corpus: grouped, scored, its figures printed; the topics of 1%
+    /// or more it missed (topic, calls, best group's share of them).
+    fn grouped(
+        hand: &str,
+        n: usize,
+        seed: u64,
+        corpus: Corpus,
+    ) -> (usize, Vec<(usize, usize, usize)>) {
+        let (asks, truth) = corpus(n, seed);
+        // The server's grouping has no road list: roads are told by their
+        // 路, 街, 巷 as it does.
+        let topics = hot_topics(&asks, &[]);
+        let (purity, missed) = score(&topics, &truth);
+        let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
+        truth
+            .iter()
+            .for_each(|t| *sizes.entry(*t).or_default() += 1);
+        let checked = sizes
+            .iter()
+            .filter(|(t, c)| **t != usize::MAX && **c * 100 >= n)
+            .count();
+        let top: Vec<String> = topics
+            .iter()
+            .take(4)
+            .map(|t| format!("{} {:?}", t.count, t.keywords))
+            .collect();
+        println!(
+            "{hand} {n}/{seed}: weighted purity {purity:.3}, {} groups, {} of {checked} topics of 1% or more found; biggest: {top:?}",
+            topics.len(),
+            checked - missed.len()
+        );
+        assert!(purity >= 0.85, "{hand} {n}/{seed}: purity {purity:.3}");
+        // No group is about a place: no keyword is (a piece of) a town,
+        // community or road either corpus names.
+        const NAMES: &[&str] = &[
+            "石拐",
+            "大发",
+            "五当召",
+            "吉忽伦图",
+            "国庆",
+            "白狐沟",
+            "新宏",
+            "东兴",
+            "大德恒",
+            "庆丰",
+            "乌兰",
+            "长汉",
+            "电厂",
+            "矿区",
+            "河滩",
+            "环城",
+            "矿山",
+            "新华",
+            "团结",
+            "东风",
+            "红旗",
+            "新村",
+            "阳光",
+            "矿务局",
+            "河东",
+            "友谊",
+        ];
+        for t in &topics {
+            assert!(
+                t.keywords.iter().all(|k| NAMES
+                    .iter()
+                    .all(|p| !k.contains(p) && !p.contains(k.as_str()))),
+                "{hand} {n}/{seed}: {t:?}"
             );
-            assert!(purity >= 0.85, "purity {purity:.3} on {n} calls: {top:?}");
-            println!("  topics of 1% or more not held ≥ 50% by one group (topic, calls, best group): {missed:?}");
-            let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
-            truth
-                .iter()
-                .for_each(|t| *sizes.entry(*t).or_default() += 1);
-            checked += sizes
-                .iter()
-                .filter(|(t, c)| **t != usize::MAX && **c * 100 >= n)
-                .count();
-            if n >= 8_000 && seed <= 4 {
-                assert!(missed.is_empty(), "{n} calls: {missed:?}");
-            }
-            all_missed.extend(missed);
-            // No group is about a place: no keyword is (a piece of) a town,
-            // community or road the corpus names.
-            const NAMES: &[&str] = &[
-                "石拐",
-                "大发",
-                "五当召",
-                "吉忽伦图",
-                "国庆",
-                "白狐沟",
-                "新宏",
-                "东兴",
-                "大德恒",
-                "庆丰",
-                "乌兰",
-                "长汉",
-                "电厂",
-                "矿区",
-                "河滩",
-                "环城",
-                "矿山",
-                "新华",
-                "团结",
-            ];
-            for t in &topics {
-                assert!(
-                    t.keywords.iter().all(|k| NAMES
-                        .iter()
-                        .all(|p| !k.contains(p) && !p.contains(k.as_str()))),
-                    "{t:?}"
-                );
+        }
+        (checked, missed)
+    }
+
+    #[test]
+    fn a_year_of_hotline_calls_groups_by_what_is_asked() {
+        // Every topic of 1% or more is found as a group, in corpora of both
+        // hands (the same topics said in fixed wordings, and said in
+        // wordings put together from a topic's subjects, problems and
+        // wishes), from 2,000 calls to a year's 30,000.
+        let tidy: Corpus = crate::sample::hotline_corpus;
+        let composed: Corpus = crate::sample::hotline_corpus_composed;
+        for (hand, corpus, n, seed) in [
+            ("worded", tidy, 8_000, 1),
+            ("worded", tidy, 3_000, 2),
+            ("worded", tidy, 2_000, 3),
+            ("worded", tidy, 30_000, 4),
+            ("worded", tidy, 8_000, 5),
+            ("worded", tidy, 8_000, 6),
+            ("composed", composed, 8_000, 1),
+            ("composed", composed, 3_000, 2),
+            ("composed", composed, 30_000, 4),
+        ] {
+            let (_, missed) = grouped(hand, n, seed, corpus);
+            assert!(missed.is_empty(), "{hand} {n}/{seed}: {missed:?}");
+        }
+    }
+
+    #[test]
+    fn and_on_corpora_its_settings_were_not_chosen_on() {
+        // Seeds 19 to 40 of both hands, 2,000 and 8,000 calls each: 88
+        // corpora nobody looked at while the thresholds were set. Every
+        // corpus keeps its purity; of all their topics of 1% or more, at
+        // most one in a hundred may be missed (a 2,000-call corpus can
+        // hold a topic of 25 calls whose wordings share less with each
+        // other than with another topic's).
+        let (mut checked, mut missed) = (0usize, vec![]);
+        for seed in 19..41 {
+            for n in [2_000, 8_000] {
+                let hands: [(&str, Corpus); 2] = [
+                    ("worded", crate::sample::hotline_corpus),
+                    ("composed", crate::sample::hotline_corpus_composed),
+                ];
+                for (hand, corpus) in hands {
+                    let (c, m) = grouped(hand, n, seed, corpus);
+                    checked += c;
+                    missed.extend(m.into_iter().map(|m| (hand, n, seed, m)));
+                }
             }
         }
-        println!("topics found: {} of {checked}", checked - all_missed.len());
-        assert!(
-            all_missed.len() * 20 <= checked,
-            "{all_missed:?} of {checked}"
+        println!(
+            "held out: {} of {checked} topics found",
+            checked - missed.len()
         );
+        assert!(missed.len() * 100 <= checked, "{missed:?} of {checked}");
     }
 }

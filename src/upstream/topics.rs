@@ -25,11 +25,13 @@ pub fn with_names(
     named: &[Named],
     town: &dyn Fn(i64) -> Option<String>,
 ) -> Vec<HotTopic> {
-    let owner: HashMap<i64, usize> = named
-        .iter()
-        .enumerate()
-        .flat_map(|(k, n)| n.members.iter().map(move |&m| (m, k)))
-        .collect();
+    // A call about two things may be in two named topics.
+    let mut owner: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (k, n) in named.iter().enumerate() {
+        for &m in &n.members {
+            owner.entry(m).or_default().push(k);
+        }
+    }
     let mut held: Vec<BTreeSet<i64>> = named
         .iter()
         .map(|n| n.members.iter().copied().collect())
@@ -39,7 +41,7 @@ pub fn with_names(
     for g in found {
         let mut share: BTreeMap<usize, usize> = BTreeMap::new();
         for id in &g.ids {
-            if let Some(&k) = owner.get(id) {
+            for &k in owner.get(id).map(Vec::as_slice).unwrap_or(&[]) {
                 *share.entry(k).or_default() += 1;
             }
         }

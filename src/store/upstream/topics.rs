@@ -2,6 +2,7 @@
 //! and the topics a project cites. Each change records its event.
 
 use super::*;
+use std::collections::BTreeMap;
 
 /// A named topic and the calls it holds.
 #[derive(Clone, Debug, Serialize)]
@@ -169,23 +170,47 @@ impl UpTx<'_> {
         Ok(id)
     }
 
-    /// Puts `calls` in topic `id`: each a suggestion of `year` in no topic.
+    /// Puts `calls` in topic `id`: each a suggestion of `year`. A call may
+    /// be in two topics (a call about two things is found in both groups),
+    /// but calls most of which are already in one other topic are that
+    /// topic, not a new one.
     fn add_members(&mut self, id: i64, year: u32, calls: &[i64]) -> Result<(), StoreError> {
         let mut taken = self.tx.prepare_cached(
-            "SELECT t.name FROM hot_topic_members m JOIN hot_topics t ON t.id = m.topic_id
-             WHERE m.suggestion_id = ?1 AND t.merged_into IS NULL",
+            "SELECT t.id, t.name FROM hot_topic_members m JOIN hot_topics t ON t.id = m.topic_id
+             WHERE m.suggestion_id = ?1 AND t.merged_into IS NULL AND t.id <> ?2",
         )?;
-        let mut put = self.tx.prepare_cached(
-            "INSERT INTO hot_topic_members (topic_id, suggestion_id)
-             SELECT ?1, id FROM suggestions WHERE id = ?2 AND year = ?3",
-        )?;
+        let mut held: BTreeMap<i64, (String, usize)> = BTreeMap::new();
         for &c in calls {
-            if let Some(other) = taken.query_row([c], |r| r.get::<_, String>(0)).optional()? {
+            let rows = taken
+                .query_map(params![c, id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            for (t, name) in rows {
+                held.entry(t).or_insert((name, 0)).1 += 1;
+            }
+        }
+        if let Some((name, n)) = held.values().max_by_key(|(_, n)| *n) {
+            if n * 2 >= calls.len() && !calls.is_empty() {
                 return Err(StoreError::conflict(format!(
-                    "诉求 {c} 已在专题“{other}”中"
+                    "这些诉求中有 {n} 条已在专题“{name}”中"
                 )));
             }
-            if put.execute(params![id, c, year])? == 0 {
+        }
+        let mut put = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO hot_topic_members (topic_id, suggestion_id)
+             SELECT ?1, id FROM suggestions WHERE id = ?2 AND year = ?3",
+        )?;
+        let mut known = self
+            .tx
+            .prepare_cached("SELECT 1 FROM suggestions WHERE id = ?1 AND year = ?2")?;
+        for &c in calls {
+            if put.execute(params![id, c, year])? == 0
+                && known
+                    .query_row(params![c, year], |_| Ok(()))
+                    .optional()?
+                    .is_none()
+            {
                 return Err(StoreError::invalid(format!("本年度没有编号为 {c} 的诉求")));
             }
         }
@@ -209,7 +234,7 @@ impl UpTx<'_> {
     }
 
     /// Topics `from` become part of `into`: their calls, and the projects
-    /// that cite them, move to it; `calls` (in no topic yet) join it too.
+    /// that cite them, move to it; `calls` join it too.
     pub fn merge_topics(
         &mut self,
         into: i64,
