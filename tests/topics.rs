@@ -123,10 +123,21 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
         )
         .await)
     .await;
+    // Heating named, the lamps' group as the workbench shows it still
+    // holds the calls about both; naming it as shown puts them in both.
+    let hot = ok(leader.get("/api/upstream/hot").await).await;
+    let shown = hot["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["topic_id"].is_null() && ids(g).contains(&ids(lamps)[0]))
+        .unwrap()
+        .clone();
+    assert_eq!(ids(&shown), ids(lamps));
     let b = ok(leader
         .post(
             "/api/upstream/topics",
-            json!({"name": "路灯", "ids": ids(lamps)}),
+            json!({"name": "路灯", "ids": ids(&shown)}),
         )
         .await)
     .await["topic_id"]
@@ -179,6 +190,8 @@ async fn hot_topics_are_named_merged_split_and_cited_with_their_voice() {
     let hot = ok(leader.get("/api/upstream/hot").await).await;
     let (ta, tc) = (topic(&hot, a).unwrap(), topic(&hot, c).unwrap());
     assert_eq!(tc["name"], "路灯不亮");
+    // The calls about both held 路灯 and moved with the lamps.
+    assert!(shared.iter().all(|i| ids(tc).contains(i)));
     assert_eq!(
         ta["count"].as_u64().unwrap() + tc["count"].as_u64().unwrap(),
         both,

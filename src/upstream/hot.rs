@@ -466,8 +466,8 @@ pub fn hot_topics(asks: &[Ask], gazetteer: &[&str]) -> Vec<HotTopic> {
         }
     }
     // The phrasings of one topic are groups of their own so far (暖气不热，
-    // 室温只有十几度 / 暖气温度不达标，屋里太冷): groups are joined by the
-    // communities of their similarity graph.
+    // 室温只有十几度 / 暖气温度不达标，屋里太冷): they are joined by average
+    // linkage over their profiles.
     let topics = join_phrasings(&placed, &said, &telling);
     let mut out: Vec<HotTopic> = topics
         .into_iter()

@@ -2,8 +2,9 @@
 //! ([`super::hot::hot_topics`]), under the names the working group gave.
 //! A named topic keeps the calls it was made of; a group found later
 //! belongs to the named topic that holds at least half of it (so new calls
-//! about the same thing join it); a group only partly named keeps its other
-//! calls as a group of its own.
+//! about the same thing join it); a group partly named (a quarter of it or
+//! more) keeps its other calls as a group of its own; a call about two
+//! things named with one topic stays in the other's group too.
 
 use super::hot::HotTopic;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -49,15 +50,31 @@ pub fn with_names(
             .iter()
             .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)));
         let unowned = g.ids.iter().filter(|id| !owner.contains_key(id));
+        // A group not yet named: a named topic holding a quarter of it or
+        // more was named from it (or part of it), its calls are shown
+        // there; a call in a topic holding less is a call about two things,
+        // named with the other one, and stays in this group too.
+        let from_here: Vec<usize> = share
+            .iter()
+            .filter(|(_, n)| **n * 4 >= g.ids.len())
+            .map(|(k, _)| *k)
+            .collect();
+        let free = g.ids.iter().filter(|id| {
+            owner
+                .get(id)
+                .is_none_or(|ks| !ks.iter().any(|k| from_here.contains(k)))
+        });
         match most {
             Some((&k, &n)) if n * 2 >= g.ids.len() => {
+                // A named topic shows the calls it holds and the new ones
+                // (in no topic yet) of the groups it holds most of.
                 held[k].extend(unowned);
                 if words[k].is_empty() {
                     words[k] = g.keywords.clone();
                 }
             }
             _ => {
-                let ids: Vec<i64> = unowned.copied().collect();
+                let ids: Vec<i64> = free.copied().collect();
                 if ids.len() >= 2 {
                     rest.push(topic(ids, g.keywords.clone(), None, town));
                 }
@@ -170,5 +187,24 @@ mod tests {
         // A named topic no group holds any more is still shown.
         let out = with_names(&[], &n, &|_| None);
         assert_eq!(out[0].ids, vec![6, 7]);
+    }
+
+    #[test]
+    fn a_call_about_two_things_named_with_one_stays_in_the_other() {
+        // Call 5 is about heating and the lamps: the grouping puts it in
+        // both groups. Heating is named; the lamps, not yet, still show it.
+        let groups = [
+            found(&[1, 2, 3, 4, 5], "暖气"),
+            found(&[5, 6, 7, 8, 9, 10, 11], "路灯"),
+        ];
+        let n = [named(1, "供暖", &[1, 2, 3, 4, 5])];
+        let out = with_names(&groups, &n, &|_| None);
+        assert_eq!(out[0].ids, vec![1, 2, 3, 4, 5]);
+        assert_eq!(out[1].ids, vec![5, 6, 7, 8, 9, 10, 11]);
+        // Named too, both topics hold it.
+        let n = [n[0].clone(), named(2, "路灯", &[5, 6, 7, 8, 9, 10, 11])];
+        let out = with_names(&groups, &n, &|_| None);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|t| t.ids.contains(&5)));
     }
 }
